@@ -1,0 +1,175 @@
+"""
+Where an OpenClaw install keeps its things: profiles, state dir, config path, log file, ports.
+
+Pure functions over an environment mapping; nothing here touches the disk except
+L{default_log_dir}, which only inspects it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from typing import Mapping, MutableMapping, Sequence
+
+DEFAULT_PORT = 18789
+DEV_PORT = 19001
+DEV_PROFILE = "dev"
+
+_PROFILE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$", re.IGNORECASE)
+
+
+class ProfileError(Exception):
+    """A global profile flag is wrong; the CLI exits 2 with this message."""
+
+
+def _set(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value in ("", "undefined", "null"):
+        return None
+    return value
+
+
+def home_dir(environ: Mapping[str, str]) -> str:
+    """C{OPENCLAW_HOME} > C{HOME} > C{USERPROFILE} > the OS's idea of home."""
+    for key in ("OPENCLAW_HOME", "HOME", "USERPROFILE"):
+        value = _set(environ.get(key))
+        if value:
+            return os.path.expanduser(value) if key == "OPENCLAW_HOME" else value
+    return os.path.expanduser("~")
+
+
+def expand(path: str, environ: Mapping[str, str]) -> str:
+    """Expand a leading C{~} against the OpenClaw home, not just C{$HOME}."""
+    if path == "~" or path.startswith("~/"):
+        return home_dir(environ) + path[1:]
+    return path
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: str
+    stateDir: str
+    configPath: str
+    profile: str | None
+
+    @classmethod
+    def fromEnvironment(cls, environ: Mapping[str, str]) -> "Paths":
+        home = home_dir(environ)
+        state = _set(environ.get("OPENCLAW_STATE_DIR"))
+        stateDir = expand(state, environ) if state else os.path.join(home, ".openclaw")
+        config = _set(environ.get("OPENCLAW_CONFIG_PATH"))
+        configPath = (
+            expand(config, environ) if config else os.path.join(stateDir, "openclaw.json")
+        )
+        return cls(home, stateDir, configPath, profile_name(environ))
+
+
+def profile_name(environ: Mapping[str, str]) -> str | None:
+    """The active profile, or None for the default one."""
+    profile = _set(environ.get("OPENCLAW_PROFILE"))
+    if not profile or profile.lower() == "default":
+        return None
+    return profile.lower()
+
+
+def apply_global_flags(
+    argv: Sequence[str], environ: MutableMapping[str, str]
+) -> list[str]:
+    """
+    Consume the global C{--dev} and C{--profile NAME} flags that stand before the
+    command, point C{environ} at that profile, and return the remaining arguments.
+
+    @raise ProfileError: with OpenClaw's exact wording.
+    """
+    rest = list(argv)
+    profile = None
+    dev = False
+    while rest and rest[0].startswith("--"):
+        flag = rest[0]
+        if flag == "--dev":
+            dev = True
+            rest.pop(0)
+        elif flag == "--profile" or flag.startswith("--profile="):
+            rest.pop(0)
+            if "=" in flag:
+                value = flag.split("=", 1)[1]
+            elif rest and not rest[0].startswith("-"):
+                value = rest.pop(0)
+            else:
+                raise ProfileError("--profile requires a value")
+            if not value:
+                raise ProfileError("--profile requires a value")
+            if not _PROFILE_RE.match(value):
+                raise ProfileError('Invalid --profile (use letters, numbers, "_", "-" only)')
+            profile = value.lower()
+        else:
+            break
+    if dev and profile is not None:
+        raise ProfileError("Cannot combine --dev with --profile")
+    if dev:
+        profile = DEV_PROFILE
+        environ.setdefault("OPENCLAW_GATEWAY_PORT", str(DEV_PORT))
+    if profile is not None and profile != "default":
+        use_profile(profile, environ)
+    return rest
+
+
+def use_profile(profile: str, environ: MutableMapping[str, str]) -> None:
+    """Point state dir and config path at C{~/.openclaw-<profile>}."""
+    home = home_dir(environ)
+    stateDir = os.path.join(home, f".openclaw-{profile}")
+    environ["OPENCLAW_PROFILE"] = profile
+    environ["OPENCLAW_STATE_DIR"] = stateDir
+    environ["OPENCLAW_CONFIG_PATH"] = os.path.join(stateDir, "openclaw.json")
+
+
+def env_port(environ: Mapping[str, str]) -> int | None:
+    """
+    C{OPENCLAW_GATEWAY_PORT} as C{N}, C{host:N} or C{[v6]:N}; None when unset or
+    invalid (an invalid value is ignored, as OpenClaw does).
+    """
+    raw = _set(environ.get("OPENCLAW_GATEWAY_PORT"))
+    if not raw:
+        return None
+    port = raw.rsplit(":", 1)[-1] if ":" in raw else raw
+    if not port.isdigit():
+        return None
+    value = int(port)
+    return value if 0 < value < 65536 else None
+
+
+def log_file_name(profile: str | None, day: date) -> str:
+    """C{openclaw-YYYY-MM-DD.log}, or C{openclaw-<profile>-YYYY-MM-DD.log}."""
+    stamp = day.isoformat()
+    if profile:
+        safe = re.sub(r"[^a-z0-9-]", lambda m: f"_{ord(m.group()):x}", profile.lower())
+        return f"openclaw-{safe}-{stamp}.log"
+    return f"openclaw-{stamp}.log"
+
+
+def default_log_dir() -> str:
+    """
+    C{/tmp/openclaw}, unless it is unsafe (not ours, world-writable, a symlink);
+    then C{<tmpdir>/openclaw-<uid>}.
+    """
+    preferred = "/tmp/openclaw"
+    try:
+        st = os.lstat(preferred)
+    except FileNotFoundError:
+        return preferred
+    except OSError:
+        st = None
+    if (
+        st is not None
+        and not os.path.islink(preferred)
+        and os.path.isdir(preferred)
+        and st.st_uid == os.getuid()
+        and not st.st_mode & 0o002
+    ):
+        return preferred
+    return os.path.join(tempfile.gettempdir(), f"openclaw-{os.getuid()}")
