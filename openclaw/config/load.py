@@ -1,0 +1,100 @@
+"""
+Read the config file: JSON5, C{$include}, C{${VAR}} substitution, then validation.
+
+L{read_source} and L{load_source} return a L{ConfigSource}, whose C{included}
+lists the files the config pulled in (the reload watcher watches those too);
+L{read_config} and L{load_config} return just the config dict.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from openclaw.config.environ import apply_env_vars
+from openclaw.config.includes import IncludeError, IncludeTree, include_roots, read_text
+from openclaw.config.schema import validate
+from openclaw.config.substitute import substitute
+
+
+class ConfigError(Exception):
+    """
+    The config at C{path} cannot be used.
+
+    @ivar issues: one readable line per problem.
+    @ivar included: included files met before the failure, so a watcher can
+        still notice when a broken include gets fixed.
+    """
+
+    def __init__(self, path: str, issues: Iterable[str], included: Iterable[str] = ()) -> None:
+        self.path = path
+        self.issues = list(issues)
+        self.included = list(included)
+        super().__init__("\n".join(self.issues))
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    path: str
+    config: dict[str, Any]
+    included: tuple[str, ...]
+
+
+def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
+    """
+    Parse the config at C{path} and resolve includes and C{${VAR}} references,
+    without validating it. None when there is no file.
+
+    References may also name variables the config's own C{env} block defines
+    (as in OpenClaw), but C{environ} itself is not changed.
+
+    @raise ConfigError: unreadable or malformed file, bad include, missing variable.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ConfigError(path, [f"{path}: cannot read: {e.strerror}"]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(path, [f"{path}: not a regular file"])
+    tree = IncludeTree(path, include_roots(path, environ))
+    try:
+        raw = tree.load(read_text(path))
+    except IncludeError as e:
+        raise ConfigError(path, [str(e)], tree.files) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(path, [f"{path}: the config root must be an object"], tree.files)
+    config, issues = substitute(raw, apply_env_vars(raw, environ))
+    if issues:
+        raise ConfigError(path, issues, tree.files)
+    return ConfigSource(path, config, tuple(tree.files))
+
+
+def read_config(path: str, environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """L{read_source}, returning only the config."""
+    source = read_source(path, environ)
+    return None if source is None else source.config
+
+
+def load_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
+    """
+    L{read_source}, then strict validation. None when there is no file.
+
+    @raise ConfigError: with every validation issue.
+    """
+    source = read_source(path, environ)
+    if source is None:
+        return None
+    issues = validate(source.config)
+    if issues:
+        raise ConfigError(path, issues, source.included)
+    return source
+
+
+def load_config(path: str, environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """L{load_source}, returning only the config."""
+    source = load_source(path, environ)
+    return None if source is None else source.config
