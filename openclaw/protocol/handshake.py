@@ -1,0 +1,176 @@
+"""
+The connect handshake as pure decisions: protocol window, role, the shared-secret
+verdict, the scopes a device-less client keeps, and the exact error each failure
+sends before the socket closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from openclaw.protocol.errors import INVALID_REQUEST, NOT_PAIRED, GatewayError
+from openclaw.protocol.validation import check
+
+PROTOCOL_VERSION = 4
+MIN_PROBE_PROTOCOL = 3
+LEGACY_NODE_PROTOCOL = 3
+
+CLOSE_NORMAL = 1000
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_TRY_AGAIN = 1013
+
+ROLES = ("operator", "node")
+CONTROL_UI_CLIENTS = frozenset({"openclaw-control-ui", "webchat-ui"})
+BROWSER_CLIENTS = CONTROL_UI_CLIENTS | {"webchat"}
+
+#: Device-less clients that keep the scopes they ask for on a direct-local connect.
+_TRUSTED_LOCAL = frozenset({("cli", "cli"), ("gateway-client", "backend")})
+
+
+@dataclass
+class Rejection(Exception):
+    """A failed handshake: the error (if any) to answer with, then the close."""
+
+    error: GatewayError | None
+    closeCode: int
+    closeReason: str
+
+
+def _reject(error: GatewayError, code: int = CLOSE_POLICY) -> Rejection:
+    return Rejection(error, code, error.message)
+
+
+def first_request(frame: Any) -> tuple[str, dict[str, Any]]:
+    """
+    Check the first frame of a socket: a request frame whose method is C{connect}
+    with valid params. Returns C{(requestId, params)}.
+    """
+    if check("RequestFrame", frame) is not None:
+        raise Rejection(None, CLOSE_POLICY, "invalid request frame")
+    if frame["method"] != "connect":
+        raise _reject(
+            GatewayError(INVALID_REQUEST, "invalid handshake: first request must be connect"),
+        )
+    params = frame.get("params", {})
+    problem = check("ConnectParams", params)
+    if problem is not None:
+        raise _reject(GatewayError(INVALID_REQUEST, f"invalid connect params: {problem}"))
+    return frame["id"], params
+
+
+def negotiate(params: Mapping[str, Any]) -> int:
+    """The protocol we speak with this client (always 4), or a 1002 rejection."""
+    low, high = params["minProtocol"], params["maxProtocol"]
+    mode = params["client"]["mode"]
+    if low <= PROTOCOL_VERSION <= high:
+        return PROTOCOL_VERSION
+    if mode == "probe" and high >= MIN_PROBE_PROTOCOL and low <= PROTOCOL_VERSION:
+        return PROTOCOL_VERSION
+    if params.get("role") == "node" and mode == "node" and low <= LEGACY_NODE_PROTOCOL <= high:
+        return PROTOCOL_VERSION
+    raise _reject(
+        GatewayError(
+            INVALID_REQUEST,
+            "protocol mismatch",
+            {
+                "code": "PROTOCOL_MISMATCH",
+                "clientMinProtocol": low,
+                "clientMaxProtocol": high,
+                "expectedProtocol": PROTOCOL_VERSION,
+                "minimumProbeProtocol": MIN_PROBE_PROTOCOL,
+            },
+        ),
+        CLOSE_PROTOCOL_ERROR,
+    )
+
+
+def role_of(params: Mapping[str, Any]) -> str:
+    role = params.get("role", "operator")
+    if role not in ROLES:
+        raise _reject(GatewayError(INVALID_REQUEST, "invalid role"))
+    return role
+
+
+def origin_not_allowed() -> Rejection:
+    return _reject(
+        GatewayError(
+            INVALID_REQUEST,
+            "origin not allowed (open the Control UI from the gateway host or allow it in "
+            "gateway.controlUi.allowedOrigins)",
+            {"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED", "reason": "origin missing or invalid"},
+        )
+    )
+
+
+def device_identity_required() -> Rejection:
+    return _reject(
+        GatewayError(NOT_PAIRED, "device identity required", {"code": "DEVICE_IDENTITY_REQUIRED"})
+    )
+
+
+def _hint(kind: str, reason: str, client: Mapping[str, Any], isLocal: bool) -> str:
+    if client["id"] in BROWSER_CLIENTS:
+        if kind == "token":
+            if reason == "missing":
+                return "paste in Control UI settings or openclaw doctor --generate-gateway-token; restart"
+            return "open the dashboard URL and paste the token in Control UI settings"
+        return "enter the password in Control UI settings"
+    if client["mode"] == "cli":
+        if isLocal:
+            return f"use this gateway's gateway.auth.{kind} or pair the device"
+        return f"set gateway.remote.{kind} to match gateway.auth.{kind}"
+    return f"provide gateway auth {kind}"
+
+
+def secret_failure(
+    kind: str, reason: str, client: Mapping[str, Any], isLocal: bool
+) -> Rejection:
+    """
+    A wrong or missing shared secret. C{kind} is C{token} or C{password};
+    C{reason} is C{missing} or C{mismatch}.
+    """
+    hint = _hint(kind, reason, client, isLocal)
+    nextStep = "update_auth_configuration" if reason == "missing" else "update_auth_credentials"
+    return _reject(
+        GatewayError(
+            INVALID_REQUEST,
+            f"unauthorized: gateway {kind} {reason} ({hint})",
+            {
+                "code": f"AUTH_{kind.upper()}_{reason.upper()}",
+                "authReason": f"{kind}_{reason}",
+                "canRetryWithDeviceToken": False,
+                "recommendedNextStep": nextStep,
+            },
+        )
+    )
+
+
+def rate_limited(retryAfterMs: int) -> Rejection:
+    return _reject(
+        GatewayError(
+            INVALID_REQUEST,
+            "unauthorized: too many failed authentication attempts (retry later)",
+            {
+                "code": "AUTH_RATE_LIMITED",
+                "authReason": "rate_limited",
+                "recommendedNextStep": "wait_then_retry",
+            },
+            retryable=True,
+            retryAfterMs=retryAfterMs,
+        )
+    )
+
+
+def granted_scopes(params: Mapping[str, Any], isLocal: bool) -> list[str]:
+    """
+    What a device-less client with a valid shared secret gets: exactly what it asked
+    for when it is the local CLI or the local backend helper, nothing otherwise.
+    """
+    client = params["client"]
+    if isLocal and (client["id"], client["mode"]) in _TRUSTED_LOCAL:
+        return list(dict.fromkeys(params.get("scopes", [])))
+    return []

@@ -1,0 +1,95 @@
+"""
+Validate inbound frames with OpenClaw's published JSON Schema, and describe the first
+problem the way OpenClaw's gateway does (C{at /client/id: must be equal to one of the
+allowed values}), because clients show that text to people.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Mapping
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+
+@lru_cache(maxsize=None)
+def _definitions() -> dict[str, Any]:
+    text = files(__package__).joinpath("inbound.schema.json").read_text("utf-8")
+    return json.loads(text)["definitions"]
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> Draft7Validator:
+    """A compiled validator for one definition of the inbound schema."""
+    schema = dict(_definitions()[name])
+    if name == "RequestFrame":
+        # Clients of 2026.9 also send the optional routing hint; the frame stays closed.
+        schema["properties"] = dict(
+            schema["properties"], expectedProfileId={"type": "string"}
+        )
+    return Draft7Validator(schema)
+
+
+_RANK = {"type": 0, "required": 1, "additionalProperties": 2}
+
+
+def describe(error: ValidationError) -> str:
+    """One problem; a missing property of the frame itself needs no location."""
+    if not error.absolute_path and error.validator == "required":
+        return _message(error)
+    where = "/" + "/".join(str(p) for p in error.absolute_path) if error.absolute_path else "root"
+    return f"at {where}: {_message(error)}"
+
+
+def problems(v: Draft7Validator, instance: Any) -> str | None:
+    """Every violation, in the order OpenClaw reports them, joined by C{; }."""
+    errors = sorted(v.iter_errors(instance), key=lambda e: (len(e.absolute_path), _RANK.get(e.validator, 3)))
+    texts = list(dict.fromkeys(describe(e) for e in errors))  # one line per missing-property group
+    return "; ".join(texts) or None
+
+
+def _message(error: ValidationError) -> str:
+    kind, value = error.validator, error.validator_value
+    if kind == "enum":
+        return "must be equal to one of the allowed values"
+    if kind == "const":
+        return "must be equal to constant"
+    if kind == "required":
+        missing = next(k for k in value if k not in error.instance)
+        return f"must have required property '{missing}'"
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unexpected property '{extra[0]}'" if extra else "must NOT have additional properties"
+    if kind == "type":
+        return f"must be {value}"
+    if kind == "minLength":
+        return f"must NOT have fewer than {value} characters"
+    if kind == "maxLength":
+        return f"must NOT have more than {value} characters"
+    if kind == "minimum":
+        return f"must be >= {value}"
+    if kind == "maximum":
+        return f"must be <= {value}"
+    if kind == "pattern":
+        return f'must match pattern "{value}"'
+    return error.message
+
+
+def check(name: str, instance: Any) -> str | None:
+    """The violations of C{instance} against one inbound definition, or None."""
+    v = validator(name)
+    return None if v.is_valid(instance) else problems(v, instance)
+
+
+def check_params(schema: Mapping[str, Any], params: Any) -> str | None:
+    """Validate method params against a small schema of that method's own."""
+    v = _compiled(json.dumps(schema, sort_keys=True))
+    return None if v.is_valid(params) else problems(v, params)
+
+
+@lru_cache(maxsize=None)
+def _compiled(schema_json: str) -> Draft7Validator:
+    return Draft7Validator(json.loads(schema_json))
