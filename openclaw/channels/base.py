@@ -1,0 +1,18 @@
+"""What the channel manager needs of every channel service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zope.interface import Attribute, Interface
+
+
+class IChannel(Interface):
+    channelId = Attribute("The channel's id, e.g. 'irc' or 'telegram'.")
+    label = Attribute("A human name, e.g. 'IRC'.")
+
+    def health() -> dict[str, Any]:
+        """The channel's health record (its default account spread, plus C{accounts})."""
+
+    def summary() -> str:
+        """One line for C{status}."""
