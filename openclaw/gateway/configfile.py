@@ -1,0 +1,71 @@
+"""
+The two writes the gateway itself makes to its config file at start-up: the dev
+bootstrap and the generated loopback token. Both replace the file atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import json5
+
+from openclaw.paths import Paths
+
+
+def atomic_write_json(path: str, data: Any) -> None:
+    """Write C{data} as JSON next to C{path}, then rename over it (owner-only mode)."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".openclaw-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_dev_config(paths: Paths) -> list[str]:
+    """Create the dev profile's config and workspace; returns what to tell the operator."""
+    workspace = os.path.join(paths.home, ".openclaw", "workspace-dev")
+    atomic_write_json(
+        paths.configPath,
+        {
+            "gateway": {"mode": "local", "bind": "loopback"},
+            "agents": {"defaults": {"workspace": workspace, "skipBootstrap": True}},
+        },
+    )
+    os.makedirs(workspace, mode=0o700, exist_ok=True)
+    return [f"Dev config ready: {paths.configPath}", f"Dev workspace ready: {workspace}"]
+
+
+def persist_token(path: str, token: str) -> str:
+    """
+    Save a generated token as C{gateway.auth.token} so local clients find it.
+    A config whose gateway section comes from C{$include} is left alone (the token
+    then lives for this run only). Returns the notice to log; it never holds the token.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json5.loads(f.read())
+    except FileNotFoundError:
+        raw = {}
+    nodes = [raw, raw.get("gateway", {}), raw.get("gateway", {}).get("auth", {})]
+    if any(isinstance(n, dict) and "$include" in n for n in nodes):
+        return (
+            "Gateway auth token was missing. Generated a runtime token for this startup "
+            f"without changing config ({path} includes its gateway section); "
+            "restart will generate a different token."
+        )
+    if os.path.exists(path):
+        shutil.copy2(path, path + ".bak")
+    raw.setdefault("gateway", {}).setdefault("auth", {})["token"] = token
+    atomic_write_json(path, raw)
+    return f"Gateway auth token was missing. Generated a token and saved it to gateway.auth.token in {path}."

@@ -1,0 +1,357 @@
+"""
+One WebSocket client of the gateway, from challenge to close.
+
+Phases: C{challenged} (waiting for C{connect}), C{authenticating} (a failed
+secret is being answered after its delay), C{ready} (hello-ok sent; requests are
+dispatched to the method registry), C{closing}.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+from twisted.internet.interfaces import IPushProducer
+
+from openclaw.gateway import auth
+from openclaw.gateway.bindhost import is_loopback
+from openclaw.gateway.methods import CallContext
+from openclaw.protocol import frames, handshake, scopes
+from openclaw.protocol.errors import INVALID_REQUEST, UNAVAILABLE, GatewayError
+from openclaw.protocol.handshake import Rejection
+from openclaw.protocol.validation import check
+
+_log = Logger(namespace="gateway/ws")
+
+PREAUTH_MAX_PAYLOAD = 65_536
+MAX_PAYLOAD = 26_214_400
+MAX_BUFFERED_BYTES = 52_428_800
+PING_INTERVAL = 25
+PING_TIMEOUT = 20
+_CLOSE_REASON_MAX = 120
+_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip")
+
+
+def _truncate(reason: str) -> str:
+    raw = reason.encode("utf-8")[:_CLOSE_REASON_MAX]
+    return raw.decode("utf-8", "ignore")
+
+
+def _origin_is_local(origin: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(origin).hostname or ""
+    return is_loopback(host)
+
+
+@implementer(IPushProducer)
+class GatewayConnection(WebSocketServerProtocol):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connId = str(uuid.uuid4())
+        self.phase = "opening"
+        self.seq = 0
+        self.role = "operator"
+        self.scopes: tuple[str, ...] = ()
+        self.client: dict[str, Any] = {}
+        self._nonce = ""
+        self._timer = None
+        self._paused = False
+        self._bufferedWhilePaused = 0
+        self._closedWaiters: list[Deferred] = []
+        self._peerIp = ""
+        self._headers: dict[str, str] = {}
+
+    @property
+    def hub(self):
+        return self.factory.hub
+
+    # WebSocket lifecycle -----------------------------------------------------
+
+    def onConnect(self, request) -> None:
+        self._peerIp = self.transport.getPeer().host
+        self._headers = request.headers
+
+    def onOpen(self) -> None:
+        hub = self.hub
+        if not hub.accepting:
+            self.closeWith(handshake.CLOSE_TRY_AGAIN, "gateway restart in progress")
+            return
+        hub.opened(self)
+        self.transport.unregisterProducer()  # the HTTP channel that carried the upgrade
+        self.transport.registerProducer(self, True)
+        self.maxMessagePayloadSize = self.maxFramePayloadSize = PREAUTH_MAX_PAYLOAD
+        self.phase = "challenged"
+        self._nonce = str(uuid.uuid4())
+        self._send(frames.event("connect.challenge", {"nonce": self._nonce, "ts": self._nowMs()}))
+        self._timer = hub.clock.callLater(
+            hub.settings.handshakeTimeoutMs / 1000, self._handshakeExpired
+        )
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        if self.phase == "ready":
+            self._request(payload)
+        elif self.phase == "challenged":
+            self._connect(payload)
+        # frames that arrive while a failed connect is being answered are dropped
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        self._cancelTimer()
+        if self.phase == "ready":
+            _log.debug("client closed conn={conn} code={code}", conn=self.connId, code=code)
+        self.phase = "closed"
+        self.hub.closed(self)
+        waiters, self._closedWaiters = self._closedWaiters, []
+        for d in waiters:
+            d.callback(None)
+
+    # producer: tells us when the peer stops reading ---------------------------
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self._bufferedWhilePaused = 0
+
+    def stopProducing(self) -> None:
+        self._paused = True
+
+    # handshake ---------------------------------------------------------------
+
+    def _handshakeExpired(self) -> None:
+        self._timer = None
+        if self.phase in ("challenged", "authenticating"):
+            self.closeWith(handshake.CLOSE_NORMAL)
+
+    def _connect(self, payload: bytes) -> None:
+        try:
+            frame = frames.decode(payload)
+        except ValueError:
+            self.closeWith(handshake.CLOSE_NORMAL)
+            return
+        requestId = frame.get("id") if isinstance(frame, dict) else None
+        try:
+            requestId, params = handshake.first_request(frame)
+            handshake.negotiate(params)
+            self.role = handshake.role_of(params)
+            self._checkOrigin(params["client"])
+            self._authenticate(requestId, params)
+        except Rejection as rejection:
+            self._reject(requestId, rejection)
+
+    def _isLocal(self) -> bool:
+        """Direct-local: a loopback peer and no proxy forwarding headers."""
+        return is_loopback(self._peerIp) and not any(h in self._headers for h in _FORWARDING_HEADERS)
+
+    def _checkOrigin(self, client: dict[str, Any]) -> None:
+        origin = self._headers.get("origin")
+        if origin is None and client["id"] not in handshake.CONTROL_UI_CLIENTS:
+            return
+        settings = self.hub.settings
+        if origin and (origin in settings.allowedOrigins or (settings.isLoopback and _origin_is_local(origin))):
+            return
+        raise handshake.origin_not_allowed()
+
+    def _authenticate(self, requestId: str, params: dict[str, Any]) -> None:
+        settings = self.hub.settings
+        if settings.authMode == "none":
+            self._welcome(requestId, params, handshake.granted_scopes(params, self._isLocal()))
+            return
+        kind = settings.authMode  # token | password: either wire field may carry it
+        presented = params.get("auth", {})
+        secret = presented.get("token") or presented.get("password")
+        client = params["client"]
+        if not secret:
+            if "device" in params:
+                raise handshake.secret_failure(kind, "missing", client, self._isLocal())
+            raise handshake.device_identity_required()
+        limiter: auth.FailureLimiter = self.factory.limiter
+        lockedMs = limiter.lockedForMs(self._peerIp, kind)
+        if lockedMs:
+            raise handshake.rate_limited(lockedMs)
+        if auth.secret_matches(secret, settings.secret):
+            limiter.succeeded(self._peerIp, kind)
+            self._welcome(requestId, params, handshake.granted_scopes(params, self._isLocal()))
+            return
+        delay = limiter.failed(self._peerIp, kind)
+        _log.warn(
+            "unauthorized conn={conn} remote={remote} client={client} {mode} v{version} "
+            "role={role} reason={kind}_mismatch",
+            conn=self.connId, remote=self._peerIp, client=client["id"], mode=client["mode"],
+            version=client["version"], role=self.role, kind=kind,
+        )
+        rejection = handshake.secret_failure(kind, "mismatch", client, self._isLocal())
+        self.phase = "authenticating"
+        self.hub.clock.callLater(delay, self._reject, requestId, rejection)
+
+    def _reject(self, requestId: Any, rejection: Rejection) -> None:
+        if self.phase == "closed":
+            return
+        if rejection.error is not None and isinstance(requestId, str):
+            self._send(frames.error_response(requestId, rejection.error))
+        self.closeWith(rejection.closeCode, rejection.closeReason)
+
+    def _welcome(self, requestId: str, params: dict[str, Any], granted: list[str]) -> None:
+        hub = self.hub
+        self._cancelTimer()
+        self.client = params["client"]
+        self.scopes = tuple(granted)
+        self.phase = "ready"
+        self.maxMessagePayloadSize = self.maxFramePayloadSize = MAX_PAYLOAD
+        self._send(frames.response(requestId, self._hello(granted)))
+        _log.info(
+            "client connected conn={conn} client={client} mode={mode} role={role} scopes={scopes}",
+            conn=self.connId, client=self.client["id"], mode=self.client["mode"],
+            role=self.role, scopes=",".join(granted) or "-",
+        )
+        hub.authenticated(self)
+
+    def _hello(self, granted: list[str]) -> dict[str, Any]:
+        hub = self.hub
+        snapshot: dict[str, Any] = {
+            "presence": hub.presenceFor(granted),
+            "health": hub.health.current if hub.health is not None else {},
+            "stateVersion": dict(hub.stateVersion),
+            "uptimeMs": hub.uptimeMs(),
+            "sessionDefaults": hub.sessionDefaults(),
+        }
+        if scopes.ADMIN in granted:
+            snapshot.update(
+                authMode=hub.settings.authMode,
+                configPath=hub.settings.paths.configPath,
+                stateDir=hub.settings.paths.stateDir,
+            )
+        return {
+            "type": "hello-ok",
+            "protocol": handshake.PROTOCOL_VERSION,
+            "server": hub.serverInfo(self.connId),
+            "features": hub.features(),
+            "snapshot": snapshot,
+            "auth": {"role": self.role, "scopes": granted},
+            "policy": {
+                "maxPayload": MAX_PAYLOAD,
+                "maxBufferedBytes": MAX_BUFFERED_BYTES,
+                "tickIntervalMs": hub.settings.tickIntervalMs,
+            },
+        }
+
+    # requests ----------------------------------------------------------------
+
+    def _request(self, payload: bytes) -> None:
+        try:
+            frame = frames.decode(payload)
+        except ValueError:
+            return  # malformed JSON after hello is ignored, as OpenClaw does
+        problem = check("RequestFrame", frame)
+        if problem is not None:
+            requestId = frame.get("id") if isinstance(frame, dict) else None
+            if not isinstance(requestId, str) or not requestId:
+                requestId = "invalid"
+            self._fail(requestId, GatewayError(INVALID_REQUEST, f"invalid request frame: {problem}"))
+            return
+        requestId, method = frame["id"], frame["method"]
+        params = frame.get("params")
+        if params is None:
+            params = {}
+        ctx = CallContext(self.connId, self.role, self.scopes, self.client["id"], self.client["mode"])
+        try:
+            handler = self.hub.methods.resolve(method, params, ctx).handler
+        except GatewayError as error:
+            self._fail(requestId, error)
+            return
+        started = self.hub.clock.seconds()
+        d = maybeDeferred(handler, params, ctx)
+        d.addCallbacks(
+            lambda result: self._send(frames.response(requestId, result)),
+            lambda failure: self._failed(requestId, method, failure),
+        )
+        if self.hub.settings.verbose:
+            d.addBoth(self._trace, method, started)
+
+    def _trace(self, result: Any, method: str, started: float) -> Any:
+        _log.debug(
+            "⇄ res {method} {ms}ms conn={conn}",
+            method=method, ms=int((self.hub.clock.seconds() - started) * 1000), conn=self.connId,
+        )
+        return result
+
+    def _failed(self, requestId: str, method: str, failure: Failure) -> None:
+        if failure.check(GatewayError):
+            self._fail(requestId, failure.value)
+            return
+        _log.failure("{method} failed", failure, method=method)
+        self._fail(requestId, GatewayError(UNAVAILABLE, f"{method} failed"))
+
+    def _fail(self, requestId: str, error: GatewayError) -> None:
+        self._send(frames.error_response(requestId, error))
+
+    # sending -----------------------------------------------------------------
+
+    def sendEvent(self, event: str, payload: Any, stateVersion: dict[str, int] | None, dropIfSlow: bool = False) -> None:
+        self.seq += 1  # a dropped event still uses its number, so the client sees the gap
+        self._send(frames.event(event, payload, self.seq, stateVersion), dropIfSlow)
+
+    def _send(self, frame: dict[str, Any], dropIfSlow: bool = False) -> None:
+        if self.phase == "closed":
+            return
+        data = frames.encode(frame)
+        if self._paused:
+            if self._bufferedWhilePaused + len(data) > MAX_BUFFERED_BYTES:
+                if not dropIfSlow:
+                    self.closeWith(handshake.CLOSE_POLICY, "slow consumer")
+                return
+            self._bufferedWhilePaused += len(data)
+        self.sendMessage(data)
+
+    def closeWith(self, code: int, reason: str = "") -> None:
+        self._cancelTimer()
+        if self.phase == "closed":
+            return
+        self.phase = "closing"
+        # sendClose() only admits application codes; the protocol's own (1008, 1012, …)
+        # go through the frame-level call.
+        self.sendCloseFrame(code=code, reasonUtf8=_truncate(reason).encode() or None, isReply=False)
+
+    def abort(self) -> None:
+        self.dropConnection(abort=True)
+
+    def whenClosed(self) -> Deferred:
+        d: Deferred = Deferred()
+        if self.phase == "closed":
+            d.callback(None)
+        else:
+            self._closedWaiters.append(d)
+        return d
+
+    def _cancelTimer(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    def _nowMs(self) -> int:
+        return int(self.hub.clock.seconds() * 1000)
+
+
+class GatewayWebSocketFactory(WebSocketServerFactory):
+    protocol = GatewayConnection
+
+    def __init__(self, hub, reactor) -> None:
+        super().__init__(url=None, reactor=reactor)
+        self.hub = hub
+        self.limiter = auth.FailureLimiter(reactor, hub.settings.rateLimit)
+        self.setProtocolOptions(
+            autoPingInterval=PING_INTERVAL,
+            autoPingTimeout=PING_TIMEOUT,
+            maxMessagePayloadSize=MAX_PAYLOAD,
+            maxFramePayloadSize=MAX_PAYLOAD,
+            openHandshakeTimeout=hub.settings.handshakeTimeoutMs / 1000,
+            closeHandshakeTimeout=2,
+            failByDrop=False,  # protocol violations (e.g. 1009) get a close frame, as in OpenClaw
+        )

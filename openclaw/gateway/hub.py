@@ -1,0 +1,158 @@
+"""
+The hub: every open socket, scope-filtered broadcast with per-connection C{seq},
+presence and health state versions, the gateway-wide tick, and the shutdown prelude.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Iterable
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall, deferLater
+from twisted.logger import Logger
+
+from openclaw import VERSION
+from openclaw.agents.runtime import AgentRuntime
+from openclaw.channels.manager import ChannelManager
+from openclaw.gateway.health import HealthMonitor
+from openclaw.gateway.presence import Presence
+from openclaw.gateway.methods import MethodRegistry
+from openclaw.gateway.settings import GatewaySettings
+from openclaw.protocol import scopes
+from openclaw.protocol.handshake import CLOSE_SERVICE_RESTART
+
+_log = Logger(namespace="gateway")
+
+if TYPE_CHECKING:
+    from openclaw.gateway.connection import GatewayConnection
+
+#: How long a shutdown waits for peers to answer the close handshake.
+CLOSE_GRACE = 2.0
+
+EVENTS = ("connect.challenge", "tick", "health", "presence", "shutdown")
+
+
+class Hub(Service):
+    name = "hub"
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        clock: IReactorTime,
+        methods: MethodRegistry,
+        agents: AgentRuntime,
+        channels: ChannelManager,
+    ) -> None:
+        self.settings = settings
+        self.agents = agents
+        self.channels = channels
+        self.clock = clock
+        self.methods = methods
+        self.bootId = str(uuid.uuid4())
+        self.startedAt = clock.seconds()
+        self.presence = Presence(clock, self.bootId)
+        self.health: HealthMonitor | None = None
+        self.stateVersion = {"presence": 1, "health": 1}
+        self.sockets: set[GatewayConnection] = set()
+        self.clients: dict[str, GatewayConnection] = {}
+        self.accepting = True
+        self._tick = LoopingCall(self._sendTick)
+        self._tick.clock = clock
+
+    # lifecycle -------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        self.accepting = True
+        self._tick.start(self.settings.tickIntervalMs / 1000, now=False)
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        if self._tick.running:
+            self._tick.stop()
+        return self.shutdown("gateway stopping")
+
+    def shutdown(self, reason: str, restartExpectedMs: int | None = None) -> Deferred:
+        """
+        Announce C{shutdown} to every client, close every socket with 1012, and fire
+        once the peers are gone (or after a short grace period).
+        """
+        self.accepting = False
+        payload: dict[str, Any] = {"reason": reason}
+        if restartExpectedMs is not None:
+            payload["restartExpectedMs"] = restartExpectedMs
+        self.broadcast("shutdown", payload)
+        closing = [conn.whenClosed() for conn in self.sockets]
+        for conn in list(self.sockets):
+            conn.closeWith(CLOSE_SERVICE_RESTART, "service restart")
+        if not closing:
+            return succeed(None)
+        grace = deferLater(self.clock, CLOSE_GRACE, lambda: None)
+        done = DeferredList(closing, consumeErrors=True)
+        first = DeferredList([done, grace], fireOnOneCallback=True, consumeErrors=True)
+        first.addCallback(lambda _: self._abortLeftovers())
+        first.addBoth(lambda _: grace.cancel() if not grace.called else None)
+        return first
+
+    def _abortLeftovers(self) -> None:
+        for conn in list(self.sockets):
+            conn.abort()
+
+    # connections -------------------------------------------------------------
+
+    def opened(self, conn: "GatewayConnection") -> None:
+        self.sockets.add(conn)
+
+    def authenticated(self, conn: "GatewayConnection") -> None:
+        self.clients[conn.connId] = conn
+        if self.presence.tracks(conn.client):
+            self.presence.connected(conn.connId, conn.client, conn.role, list(conn.scopes), None)
+            self._presenceChanged()
+        if self.health is not None:
+            self.health.soon()
+
+    def closed(self, conn: "GatewayConnection") -> None:
+        self.sockets.discard(conn)
+        if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId):
+            self._presenceChanged()
+
+    # state -------------------------------------------------------------------
+
+    def uptimeMs(self) -> int:
+        return int((self.clock.seconds() - self.startedAt) * 1000)
+
+    def presenceFor(self, granted: Iterable[str]) -> list[dict[str, Any]]:
+        return self.presence.entries() if scopes.satisfies(granted, scopes.READ) else []
+
+    def _presenceChanged(self) -> None:
+        self.stateVersion["presence"] += 1
+        self.broadcast("presence", {"presence": self.presence.entries()}, withState=True, dropIfSlow=True)
+
+    def healthCommitted(self, snapshot: dict[str, Any]) -> None:
+        self.stateVersion["health"] += 1
+        self.broadcast("health", snapshot, withState=True)
+
+    def serverInfo(self, connId: str) -> dict[str, Any]:
+        return {"version": VERSION, "bootId": self.bootId, "connId": connId}
+
+    def sessionDefaults(self) -> dict[str, Any]:
+        agentId = self.agents.defaultAgentId
+        return {"defaultAgentId": agentId, "mainKey": "main", "mainSessionKey": f"agent:{agentId}:main", "scope": "per-sender"}
+
+    def features(self) -> dict[str, list[str]]:
+        return {"methods": self.methods.names(), "events": list(EVENTS)}
+
+    # events ------------------------------------------------------------------
+
+    def broadcast(self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False) -> None:
+        state = dict(self.stateVersion) if withState else None
+        for conn in list(self.clients.values()):
+            if scopes.may_receive(conn.scopes, event):
+                conn.sendEvent(event, payload, state, dropIfSlow)
+
+    def _sendTick(self) -> None:
+        self.broadcast("tick", {"ts": int(self.clock.seconds() * 1000)})
+

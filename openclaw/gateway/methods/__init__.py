@@ -1,0 +1,73 @@
+"""
+The RPC method registry. Each family module defines C{register(registry, services)}
+and adds C{name → Method(scope, handler, params)}; a handler receives
+C{(params, ctx)} and returns a value or a Deferred, or raises L{GatewayError}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from openclaw.protocol import scopes
+from openclaw.protocol.errors import GatewayError, invalid_params, missing_scope, unknown_method
+from openclaw.protocol.validation import check_params
+
+Handler = Callable[[dict, "CallContext"], Any]
+
+
+@dataclass(frozen=True)
+class Method:
+    scope: str
+    handler: Handler
+    #: JSON Schema of the params object (closed unless it says otherwise).
+    params: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is calling: handed to every handler."""
+
+    connId: str
+    role: str
+    scopes: tuple[str, ...]
+    clientId: str
+    clientMode: str
+
+
+class MethodRegistry:
+    def __init__(self) -> None:
+        self._methods: dict[str, Method] = {}
+
+    def add(self, name: str, scope: str, handler: Handler, params: Mapping[str, Any] | None = None) -> None:
+        if name in self._methods:
+            raise ValueError(f"method {name} registered twice")
+        self._methods[name] = Method(scope, handler, params)
+
+    def names(self) -> list[str]:
+        return list(self._methods)
+
+    def resolve(self, name: str, params: Any, ctx: CallContext) -> Method:
+        """
+        The method to run, after the scope check (which comes first, so an unknown
+        method needs admin before it is reported as unknown) and params validation.
+        """
+        method = self._methods.get(name)
+        required = method.scope if method else scopes.ADMIN
+        if not scopes.satisfies(ctx.scopes, required):
+            raise missing_scope(required)
+        if method is None:
+            raise unknown_method(name)
+        if method.params is not None:
+            problem = check_params(method.params, params)
+            if problem is not None:
+                raise invalid_params(name, problem)
+        return method
+
+
+def closed(**properties: Any) -> dict[str, Any]:
+    """A closed params schema with only optional properties."""
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+__all__ = ["CallContext", "GatewayError", "Method", "MethodRegistry", "closed"]

@@ -1,0 +1,134 @@
+"""
+Who listens on a TCP port (Linux C{/proc}), and freeing a port for C{--force}.
+
+C{free_port} waits with blocking pauses: it runs before the gateway's reactor starts,
+when there is nothing else to serve.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+_LISTEN = "0A"
+
+
+@dataclass(frozen=True)
+class Listener:
+    pid: int
+    command: str
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == _LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
+                inodes.add(inode)
+    return inodes
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return "?"
+
+
+def listeners(port: int) -> list[Listener]:
+    """Processes holding a listening socket on C{port} (those this user may inspect)."""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return []
+    found = []
+    wanted = {f"socket:[{i}]" for i in inodes}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{entry}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{entry}/fd/{fd}") in wanted:
+                    found.append(Listener(int(entry), _command(int(entry))))
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def describe(port: int) -> list[str]:
+    return [f"Port {port} is held by pid {l.pid}: {l.command}" for l in listeners(port)]
+
+
+def _bindable(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting to be reaped by its parent."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def free_port(port: int, host: str, log) -> None:
+    """
+    SIGTERM the processes listening on C{port} (never ourselves), SIGKILL them after
+    700 ms, give up after 2 s; then wait up to 3 s for the port to become bindable.
+
+    @raise OSError: when the port could not be freed.
+    """
+    pause = threading.Event().wait
+    targets = [l for l in listeners(port) if l.pid != os.getpid()]
+    if not targets:
+        log.debug("force: no listeners on port {port}", port=port)
+    for target in targets:
+        os.kill(target.pid, signal.SIGTERM)
+        log.info("force: killed pid {pid} ({cmd}) on port {port}", pid=target.pid, cmd=target.command, port=port)
+    started = time.monotonic()
+    escalated = False
+    while any(_alive(t.pid) for t in targets):
+        elapsed = time.monotonic() - started
+        if elapsed >= 0.7 and not escalated:
+            for t in targets:
+                if _alive(t.pid):
+                    os.kill(t.pid, signal.SIGKILL)
+            escalated = True
+            log.info("force: escalated to SIGKILL while freeing port {port}", port=port)
+        if elapsed >= 2.0:
+            raise OSError(f"pid(s) {', '.join(str(t.pid) for t in targets)} did not exit")
+        pause(0.1)
+    waited = time.monotonic()
+    while not _bindable(host, port):
+        if time.monotonic() - waited >= 3.0:
+            raise OSError(f"port {port} is still not bindable")
+        pause(0.15)
+    if targets:
+        log.info(
+            "force: waited {ms}ms for port {port} to become bindable",
+            ms=int((time.monotonic() - started) * 1000), port=port,
+        )

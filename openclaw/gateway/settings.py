@@ -1,0 +1,286 @@
+"""
+From options, environment and config file to one frozen L{GatewaySettings}.
+
+Every start-up refusal of the runbook is raised here as L{StartupError} with its exact
+text and exit code (78 for configuration, 1 for bad flags), before anything listens.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from openclaw import paths as P
+from openclaw.config.load import ConfigError, load_config
+from openclaw.gateway import bindhost, configfile
+
+EX_CONFIG = 78
+
+BIND_MODES = ("loopback", "lan", "tailnet", "auto", "custom")
+AUTH_MODES = ("none", "token", "password", "trusted-proxy")
+
+
+class StartupError(Exception):
+    """The gateway must not start: print C{message} to stderr, exit with C{exitCode}."""
+
+    def __init__(self, message: str, exitCode: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exitCode = exitCode
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    maxAttempts: int = 10
+    windowMs: int = 60_000
+    lockoutMs: int = 300_000
+    exemptLoopback: bool = True
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    paths: P.Paths
+    config: Mapping[str, Any]
+    port: int
+    portSource: str
+    bindMode: str
+    bindHosts: tuple[str, ...]
+    authMode: str
+    token: str | None = field(repr=False)
+    password: str | None = field(repr=False)
+    tokenGenerated: bool = False
+    rateLimit: RateLimit = RateLimit()
+    allowedOrigins: tuple[str, ...] = ()
+    handshakeTimeoutMs: int = 15_000
+    tickIntervalMs: int = 30_000
+    reloadMode: str = "hybrid"
+    verbose: bool = False
+    notices: tuple[str, ...] = ()
+
+    @property
+    def secret(self) -> str | None:
+        """The shared secret clients must present, by auth mode."""
+        return {"token": self.token, "password": self.password}.get(self.authMode)
+
+    @property
+    def primaryHost(self) -> str:
+        return self.bindHosts[0]
+
+    @property
+    def isLoopback(self) -> bool:
+        return all(bindhost.is_loopback(h) for h in self.bindHosts)
+
+
+
+def _get(config: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
+    node: Any = config
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def _parse_port(raw: str) -> int:
+    """A port number; 0 asks the OS for a free one (tests, embedding)."""
+    if not raw.isdigit() or not 0 <= int(raw) < 65536:
+        raise StartupError(f"Invalid --port: {raw}", 1)
+    return int(raw)
+
+
+def resolve_port(cliPort: str | None, environ: Mapping[str, str], config: Mapping[str, Any]) -> tuple[int, str]:
+    """C{--port} → C{OPENCLAW_GATEWAY_PORT} → C{gateway.port} → 18789, with the source."""
+    if cliPort is not None:
+        return _parse_port(str(cliPort)), "--port"
+    envPort = P.env_port(environ)
+    if envPort is not None:
+        return envPort, "OPENCLAW_GATEWAY_PORT"
+    configured = _get(config, "gateway.port")
+    if configured is not None:
+        if not isinstance(configured, int) or not 0 < configured < 65536:
+            raise StartupError(f"Invalid gateway.port in config: {configured}", EX_CONFIG)
+        return configured, "gateway.port"
+    return P.DEFAULT_PORT, "default"
+
+
+def _mode_guard(config: Mapping[str, Any] | None, allowUnconfigured: bool) -> None:
+    if allowUnconfigured:
+        return
+    if config is None:
+        raise StartupError(
+            "Missing config. Run `openclaw setup` or set gateway.mode=local "
+            "(or pass --allow-unconfigured).",
+            EX_CONFIG,
+        )
+    mode = _get(config, "gateway.mode")
+    if mode == "local":
+        return
+    if mode is None:
+        raise StartupError(
+            "Gateway start blocked: existing config is missing gateway.mode. Treat this as "
+            "suspicious or clobbered config. Re-run `openclaw onboard --mode local` or "
+            "`openclaw setup`, set gateway.mode=local manually, or pass --allow-unconfigured.",
+            EX_CONFIG,
+        )
+    raise StartupError(
+        f"Gateway start blocked: set gateway.mode=local (current: {mode}) "
+        "or pass --allow-unconfigured.",
+        EX_CONFIG,
+    )
+
+
+def _secret(cliValue: str | None, configValue: Any, envName: str, name: str, environ: Mapping[str, str]) -> str | None:
+    """CLI > plaintext config > env; an env var also wins over a configured SecretRef."""
+    if cliValue:
+        return cliValue
+    envValue = environ.get(envName) or None
+    if configValue is None or (envValue and not isinstance(configValue, str)):
+        return envValue
+    if isinstance(configValue, str):
+        return configValue
+    if configValue.get("source") == "env" and environ.get(configValue["id"]):
+        return environ[configValue["id"]]
+    # file and exec providers arrive with the secrets runtime; until then fail closed.
+    raise StartupError(
+        f"Startup failed: required secrets are unavailable. {name} references "
+        f"{configValue.get('source')}:{configValue.get('provider')}:{configValue.get('id')}, "
+        "which could not be resolved.",
+        EX_CONFIG,
+    )
+
+
+def _read_password_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError as e:
+        raise StartupError(f"Could not read --password-file {path}: {e.strerror}", 1)
+
+
+def resolve_auth(options: Mapping[str, Any], config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[str, str | None, str | None]:
+    """Auth mode, token and password, by the precedence of the auth spec."""
+    if options.get("password") and options.get("password-file"):
+        raise StartupError("Use either --password or --password-file.", 1)
+    cliMode = options.get("auth")
+    if cliMode is not None and cliMode not in AUTH_MODES:
+        raise StartupError('Invalid --auth. Use "none", "token", "password", or "trusted-proxy".', 1)
+    cliPassword = options.get("password")
+    if options.get("password-file"):
+        cliPassword = _read_password_file(options["password-file"])
+    token = _secret(options.get("token"), _get(config, "gateway.auth.token"),
+                    "OPENCLAW_GATEWAY_TOKEN", "gateway.auth.token", environ)
+    password = _secret(cliPassword, _get(config, "gateway.auth.password"),
+                       "OPENCLAW_GATEWAY_PASSWORD", "gateway.auth.password", environ)
+
+    mode = cliMode or _get(config, "gateway.auth.mode")
+    if mode is None:
+        if _get(config, "gateway.auth.token") is not None and _get(config, "gateway.auth.password") is not None:
+            raise StartupError(
+                "Invalid config: gateway.auth.token and gateway.auth.password are both configured, "
+                "but gateway.auth.mode is unset. Set gateway.auth.mode to token or password.",
+                EX_CONFIG,
+            )
+        mode = "password" if password else "token"
+    if mode == "trusted-proxy":
+        raise StartupError(
+            "gateway auth mode=trusted-proxy is not supported by this gateway yet; "
+            "use token or password auth.",
+            EX_CONFIG,
+        )
+    if mode == "password" and not password:
+        raise StartupError(
+            "Gateway auth is set to password, but no password is configured.\n"
+            "Set gateway.auth.password (or OPENCLAW_GATEWAY_PASSWORD), or pass --password.",
+            EX_CONFIG,
+        )
+    return mode, token, password
+
+
+def _bind_mode(options: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    mode = options.get("bind") or _get(config, "gateway.bind") or "loopback"
+    if mode not in BIND_MODES:
+        raise StartupError(
+            'Invalid --bind. Use "loopback", "lan", "tailnet", "auto", or "custom".', 1
+        )
+    return mode
+
+
+def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySettings:
+    """
+    The start-up guard, in OpenClaw's order: config, port and bind flags, the
+    C{gateway.mode} guard, auth, and the refusal to bind beyond loopback without auth.
+    """
+    paths = P.Paths.fromEnvironment(environ)
+    notices: list[str] = []
+    isDev = bool(options.get("dev")) or paths.profile == P.DEV_PROFILE
+    if isDev and not os.path.exists(paths.configPath):
+        notices += configfile.write_dev_config(paths)
+    try:
+        config = load_config(paths.configPath, environ)
+    except ConfigError as e:
+        raise StartupError(
+            f"Gateway failed to start: Invalid config at {e.path}:\n{e}", EX_CONFIG
+        )
+    effective = config or {}
+    port, portSource = resolve_port(options.get("port"), environ, effective)
+    bindMode = _bind_mode(options, effective)
+    _mode_guard(config, bool(options.get("allow-unconfigured")))
+    authMode, token, password = resolve_auth(options, effective, environ)
+    customHost = _get(effective, "gateway.customBindHost")
+    if bindMode == "custom" and not customHost:
+        raise StartupError("gateway.bind=custom requires gateway.customBindHost", EX_CONFIG)
+    try:
+        hosts = bindhost.hosts_for(bindMode, customHost)
+    except ValueError:
+        raise StartupError(
+            f"gateway.bind=custom requires a valid IPv4 customBindHost (got {customHost})", EX_CONFIG
+        )
+    loopback = all(bindhost.is_loopback(h) for h in hosts)
+
+    tokenGenerated = False
+    if authMode == "token" and not token:
+        if not loopback:
+            _refuse_without_auth(bindMode, hosts[0], port)
+        token = secrets.token_hex(24)
+        tokenGenerated = True
+        notices.append(configfile.persist_token(paths.configPath, token))
+    if not loopback and (authMode == "none" or not (token if authMode == "token" else password)):
+        _refuse_without_auth(bindMode, hosts[0], port)
+
+    rl = _get(effective, "gateway.auth.rateLimit", {}) or {}
+    timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
+    return GatewaySettings(
+        paths=paths,
+        config=effective,
+        port=port,
+        portSource=portSource,
+        bindMode=bindMode,
+        bindHosts=hosts,
+        authMode=authMode,
+        token=token,
+        password=password,
+        tokenGenerated=tokenGenerated,
+        rateLimit=RateLimit(**{k: v for k, v in rl.items() if k in RateLimit.__dataclass_fields__}),
+        allowedOrigins=tuple(_get(effective, "gateway.controlUi.allowedOrigins", ()) or ()),
+        handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
+        reloadMode=_get(effective, "gateway.reload.mode", "hybrid"),
+        verbose=bool(options.get("verbose")),
+        notices=tuple(notices),
+    )
+
+
+def _refuse_without_auth(bindMode: str, host: str, port: int) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    raise StartupError(
+        f"Refusing to bind gateway to {bindMode} without auth.\n"
+        "Set gateway.auth.token/password (or OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD) "
+        "or pass --token/--password.\n"
+        f"Gateway failed to start: refusing to bind gateway to {shown}:{port} without auth "
+        "(set gateway.auth.token/password, or set OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD; "
+        "legacy CLAWDBOT_* and MOLTBOT_* environment variables are ignored). "
+        "Run openclaw gateway status --deep for diagnostics.",
+        EX_CONFIG,
+    )
+

@@ -1,0 +1,125 @@
+"""
+Shared fixtures: the reactor (pytest-twisted installs it), an isolated OpenClaw home
+per test, and an embedded gateway on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+TOKEN = "test-token-0123456789abcdef0123456789"
+
+
+@pytest.fixture(scope="session")
+def reactor():
+    from twisted.internet import reactor
+
+    return reactor
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty OpenClaw home; nothing of the developer's machine leaks in."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def environ(home: Path, tmp_path: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "OPENCLAW_STATE_DIR": str(home / ".openclaw"),
+        "OPENCLAW_CONFIG_PATH": str(home / ".openclaw" / "openclaw.json"),
+        "NO_COLOR": "1",
+    }
+
+
+def write_config(environ: dict[str, str], config: dict) -> Path:
+    path = Path(environ["OPENCLAW_CONFIG_PATH"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config))
+    return path
+
+
+def local_config(**gateway) -> dict:
+    return {
+        "gateway": {"mode": "local", "auth": {"token": TOKEN}, **gateway},
+        "logging": {"file": "{log}"},
+    }
+
+
+class RunningGateway:
+    """An embedded gateway service and the clients tests opened against it."""
+
+    def __init__(self, service, reactor) -> None:
+        self.service = service
+        self.reactor = reactor
+        self.clients = []
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.service.port}"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.service.port}"
+
+    async def connect(self, **kwargs):
+        from openclaw.cli.client import connect
+
+        kwargs.setdefault("token", TOKEN)
+        client = await connect(self.reactor, self.url, **kwargs)
+        self.clients.append(client)
+        return client
+
+    def open(self, params=None, headers=None):
+        """A raw socket: the handshake is driven by the test (None = send nothing)."""
+        from openclaw.cli.client import open_socket
+
+        client, connected = open_socket(self.reactor, self.url, params, headers=headers)
+        self.clients.append(client)
+        return client, connected
+
+
+def make_gateway(reactor, environ, config: dict | None, argv=("--port", "0")):
+    from openclaw.gateway.service import Options, makeService
+
+    if config is not None:
+        log = str(Path(environ["HOME"]) / "gateway.log")
+        text = json.dumps(config).replace("{log}", log)
+        write_config(environ, json.loads(text))
+    options = Options(environ)
+    options.parseOptions(list(argv))
+    return makeService(options, reactor)
+
+
+@pytest.fixture
+def gateway_config() -> dict:
+    """Override in a test module to start the gateway with another config."""
+    return local_config()
+
+
+@pytest_twisted.async_yield_fixture
+async def gateway(reactor, environ, gateway_config):
+    service = make_gateway(reactor, environ, gateway_config)
+    service.privilegedStartService()
+    service.startService()
+    running = RunningGateway(service, reactor)
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            if not client.closed.called:
+                await client.close()
+        await service.stopService()
+    from tests.support.wire_schema import assert_valid_frames
+
+    for client in running.clients:
+        assert_valid_frames(client.frames)
