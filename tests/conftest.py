@@ -42,9 +42,11 @@ def environ(home: Path, tmp_path: Path) -> dict[str, str]:
 
 
 def write_config(environ: dict[str, str], config: dict) -> Path:
+    """Write the config file; a C{{log}} placeholder becomes a log file in the test home."""
+    log = str(Path(environ["HOME"]) / "gateway.log")
     path = Path(environ["OPENCLAW_CONFIG_PATH"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config))
+    path.write_text(json.dumps(config).replace('"{log}"', json.dumps(log)))
     return path
 
 
@@ -88,16 +90,14 @@ class RunningGateway:
         return client, connected
 
 
-def make_gateway(reactor, environ, config: dict | None, argv=("--port", "0")):
+def make_gateway(reactor, environ, config: dict | None, argv=("--port", "0"), clock=None):
     from openclaw.gateway.service import Options, makeService
 
     if config is not None:
-        log = str(Path(environ["HOME"]) / "gateway.log")
-        text = json.dumps(config).replace("{log}", log)
-        write_config(environ, json.loads(text))
+        write_config(environ, config)
     options = Options(environ)
     options.parseOptions(list(argv))
-    return makeService(options, reactor)
+    return makeService(options, reactor, clock=clock)
 
 
 @pytest.fixture
@@ -106,9 +106,15 @@ def gateway_config() -> dict:
     return local_config()
 
 
+@pytest.fixture
+def gateway_clock():
+    """Override with a L{Clock} to drive the gateway's timers by hand."""
+    return None
+
+
 @pytest_twisted.async_yield_fixture
-async def gateway(reactor, environ, gateway_config):
-    service = make_gateway(reactor, environ, gateway_config)
+async def gateway(reactor, environ, gateway_config, gateway_clock):
+    service = make_gateway(reactor, environ, gateway_config, clock=gateway_clock)
     service.privilegedStartService()
     service.startService()
     running = RunningGateway(service, reactor)

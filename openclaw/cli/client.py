@@ -225,6 +225,7 @@ def open_socket(reactor: Any, url: str, params: dict[str, Any] | None, onEvent=N
     client = GatewayClient(reactor, params or {}, onEvent)
     if params is None:
         client._sendConnect = lambda: None  # type: ignore[method-assign]
+        client.ready.addErrback(lambda failure: None)  # nobody waits for a hello here
     factory = WebSocketClientFactory(url, reactor=reactor, headers=headers or {})
     factory.protocol = _Protocol
     factory.client = client

@@ -31,8 +31,6 @@ _log = Logger(namespace="gateway/ws")
 PREAUTH_MAX_PAYLOAD = 65_536
 MAX_PAYLOAD = 26_214_400
 MAX_BUFFERED_BYTES = 52_428_800
-PING_INTERVAL = 25
-PING_TIMEOUT = 20
 _CLOSE_REASON_MAX = 120
 _FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip")
 
@@ -64,6 +62,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._timer = None
         self._paused = False
         self._bufferedWhilePaused = 0
+        self._awaitingPong = False
         self._closedWaiters: list[Deferred] = []
         self._peerIp = ""
         self._headers: dict[str, str] = {}
@@ -110,6 +109,18 @@ class GatewayConnection(WebSocketServerProtocol):
         waiters, self._closedWaiters = self._closedWaiters, []
         for d in waiters:
             d.callback(None)
+
+    def keepalive(self) -> None:
+        """Ping, unless the last ping went unanswered: then the peer is gone."""
+        if self._awaitingPong:
+            _log.info("ping timeout conn={conn}; dropping", conn=self.connId)
+            self.abort()
+            return
+        self._awaitingPong = True
+        self.sendPing()
+
+    def onPong(self, payload: bytes) -> None:
+        self._awaitingPong = False
 
     # producer: tells us when the peer stops reading ---------------------------
 
@@ -299,7 +310,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._send(frames.event(event, payload, self.seq, stateVersion), dropIfSlow)
 
     def _send(self, frame: dict[str, Any], dropIfSlow: bool = False) -> None:
-        if self.phase == "closed":
+        if self.phase == "closed" or self.state != self.STATE_OPEN:
             return
         data = frames.encode(frame)
         if self._paused:
@@ -345,10 +356,9 @@ class GatewayWebSocketFactory(WebSocketServerFactory):
     def __init__(self, hub, reactor) -> None:
         super().__init__(url=None, reactor=reactor)
         self.hub = hub
-        self.limiter = auth.FailureLimiter(reactor, hub.settings.rateLimit)
+        self.limiter = auth.FailureLimiter(hub.clock, hub.settings.rateLimit)
         self.setProtocolOptions(
-            autoPingInterval=PING_INTERVAL,
-            autoPingTimeout=PING_TIMEOUT,
+            autoPingInterval=0,  # the hub pings every client from one timer
             maxMessagePayloadSize=MAX_PAYLOAD,
             maxFramePayloadSize=MAX_PAYLOAD,
             openHandshakeTimeout=hub.settings.handshakeTimeoutMs / 1000,

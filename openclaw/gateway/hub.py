@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: How long a shutdown waits for peers to answer the close handshake.
 CLOSE_GRACE = 2.0
+#: WebSocket ping period; a client that has not answered the previous ping is dropped.
+PING_INTERVAL = 25.0
 
 EVENTS = ("connect.challenge", "tick", "health", "presence", "shutdown")
 
@@ -61,6 +63,8 @@ class Hub(Service):
         self.accepting = True
         self._tick = LoopingCall(self._sendTick)
         self._tick.clock = clock
+        self._ping = LoopingCall(self._sendPings)
+        self._ping.clock = clock
 
     # lifecycle -------------------------------------------------------------
 
@@ -68,11 +72,13 @@ class Hub(Service):
         super().startService()
         self.accepting = True
         self._tick.start(self.settings.tickIntervalMs / 1000, now=False)
+        self._ping.start(PING_INTERVAL, now=False)
 
     def stopService(self) -> Deferred:
         super().stopService()
-        if self._tick.running:
-            self._tick.stop()
+        for loop in (self._tick, self._ping):
+            if loop.running:
+                loop.stop()
         return self.shutdown("gateway stopping")
 
     def shutdown(self, reason: str, restartExpectedMs: int | None = None) -> Deferred:
@@ -152,6 +158,10 @@ class Hub(Service):
         for conn in list(self.clients.values()):
             if scopes.may_receive(conn.scopes, event):
                 conn.sendEvent(event, payload, state, dropIfSlow)
+
+    def _sendPings(self) -> None:
+        for conn in list(self.clients.values()):
+            conn.keepalive()
 
     def _sendTick(self) -> None:
         self.broadcast("tick", {"ts": int(self.clock.seconds() * 1000)})

@@ -58,7 +58,6 @@ class Presence:
         now = _ms(self._clock)
         entry = {
             "host": client.get("displayName") or client["id"],
-            "clientId": client["id"],
             "version": client["version"],
             "platform": client["platform"],
             "mode": client["mode"],

@@ -94,8 +94,9 @@ class GatewayService(MultiService):
     """
 
 
-    def __init__(self, options: Options, reactor: Any, ownsProcess: bool) -> None:
+    def __init__(self, options: Options, reactor: Any, ownsProcess: bool, clock: Any = None) -> None:
         super().__init__()
+        clock = reactor if clock is None else clock
         self._options = options
         self._reactor = reactor
         self._ownsProcess = ownsProcess
@@ -117,10 +118,10 @@ class GatewayService(MultiService):
         self.channels = ChannelManager()
         self.channels.setServiceParent(self)
         registry = _methods.MethodRegistry()
-        self.hub = Hub(settings, reactor, registry, self.agents, self.channels)
+        self.hub = Hub(settings, clock, registry, self.agents, self.channels)
         self.hub.setServiceParent(self)
         self.hub.health = HealthMonitor(
-            reactor, self.agents, self.channels, lambda: False, self.hub.healthCommitted
+            clock, self.agents, self.channels, lambda: False, self.hub.healthCommitted
         )
         self.hub.health.setServiceParent(self)
         system.register(registry, self.hub)
@@ -235,15 +236,17 @@ def _bind_failure(settings: GatewaySettings, host: str, error: CannotListenError
     return f"Gateway failed to start: failed to bind gateway socket on {url}: {error.socketError}"
 
 
-def makeService(options: Options, reactor: Any = None, ownsProcess: bool = False) -> GatewayService:
+def makeService(options: Options, reactor: Any = None, ownsProcess: bool = False, clock: Any = None) -> GatewayService:
     """
     The gateway as an C{IService}. Raises L{StartupError} when the configuration
     refuses to start (unless C{ownsProcess}, which prints it and exits instead).
+    C{clock} drives the gateway's timers (default: the reactor); tests pass a
+    L{twisted.internet.task.Clock}.
     """
     if reactor is None:
         from twisted.internet import reactor
     try:
-        return GatewayService(options, reactor, ownsProcess)
+        return GatewayService(options, reactor, ownsProcess, clock)
     except StartupError as e:
         if not ownsProcess:
             raise

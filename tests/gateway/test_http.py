@@ -1,0 +1,98 @@
+"""HTTP on the gateway port: the probes, their headers, methods and 404s."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import pytest_twisted
+import treq
+
+from tests.conftest import TOKEN
+
+
+async def _get(gateway, path, method="GET", headers=None):
+    response = await treq.request(method, gateway.http + path, headers=headers, persistent=False)
+    body = await response.content()
+    return response, body
+
+
+def _header(response, name):
+    return response.headers.getRawHeaders(name, [None])[0]
+
+
+@pytest.mark.parametrize("path", ["/health", "/healthz"])
+@pytest_twisted.ensureDeferred
+async def test_liveness(gateway, path):
+    response, body = await _get(gateway, path)
+    assert response.code == 200 and json.loads(body) == {"ok": True, "status": "live"}
+    assert _header(response, "content-type") == "application/json; charset=utf-8"
+    assert _header(response, "cache-control") == "no-store"
+    assert _header(response, "x-content-type-options") == "nosniff"
+    assert _header(response, "referrer-policy") == "no-referrer"
+    assert _header(response, "permissions-policy") == "camera=(), microphone=(self), geolocation=()"
+
+
+@pytest.mark.parametrize("path", ["/ready", "/readyz"])
+@pytest_twisted.ensureDeferred
+async def test_readiness_details_for_local_callers(gateway, path):
+    response, body = await _get(gateway, path)
+    data = json.loads(body)
+    assert response.code == 200 and data["ready"] is True and data["failing"] == []
+    assert isinstance(data["uptimeMs"], int) and "delayP99Ms" in data["eventLoop"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_forwarded_request_without_auth_gets_the_short_body(gateway):
+    _, body = await _get(gateway, "/readyz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert json.loads(body) == {"ready": True}
+    _, body = await _get(gateway, "/startupz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert json.loads(body) == {"ok": True, "status": "started"}
+    _, body = await _get(
+        gateway, "/startupz", headers={"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {TOKEN}"}
+    )
+    assert set(json.loads(body)) == {"ok", "status", "version", "uptimeMs"}
+
+
+@pytest.mark.parametrize("path", ["/startup", "/startupz"])
+@pytest_twisted.ensureDeferred
+async def test_startup(gateway, path):
+    response, body = await _get(gateway, path)
+    data = json.loads(body)
+    assert response.code == 200 and data["ok"] is True and data["status"] == "started"
+
+
+@pytest_twisted.ensureDeferred
+async def test_head_has_no_body(gateway):
+    response, body = await _get(gateway, "/healthz", method="HEAD")
+    assert response.code == 200 and body == b""
+
+
+@pytest_twisted.ensureDeferred
+async def test_other_methods_are_not_allowed(gateway):
+    response, body = await _get(gateway, "/healthz", method="POST")
+    assert response.code == 405 and _header(response, "allow") == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/healthz/extra", "/", "/v1/models", "/nonexistent"])
+@pytest_twisted.ensureDeferred
+async def test_everything_else_is_not_found(gateway, path):
+    response, body = await _get(gateway, path)
+    assert response.code == 404 and body == b"Not Found"
+    assert _header(response, "content-type") == "text/plain; charset=utf-8"
+
+
+@pytest_twisted.ensureDeferred
+async def test_other_upgrade_is_a_bad_request(gateway):
+    response, body = await _get(gateway, "/", headers={"Upgrade": "h2c", "Connection": "Upgrade"})
+    assert response.code == 400 and body == b"Bad Request"
+
+
+@pytest.mark.parametrize("path", ["/", "/ws", "/foo/bar", "/healthz", "/?token=x"])
+@pytest_twisted.ensureDeferred
+async def test_websocket_upgrade_on_any_path(gateway, path):
+    from openclaw.cli.client import connect
+
+    client = await connect(gateway.reactor, gateway.url + path, token=TOKEN)
+    gateway.clients.append(client)
+    assert client.hello["type"] == "hello-ok"
