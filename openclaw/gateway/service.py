@@ -144,7 +144,9 @@ class GatewayService(MultiService):
     def _listen(self) -> None:
         s = self.settings
         for line in s.notices:
-            _log.info(line)
+            _log.info("{line}", line=line)
+        for line in s.warnings:
+            _log.warn("{line}", line=line)
         _log.info("loading configuration… {path}", path=s.paths.configPath)
         _log.info("resolving authentication… mode={mode}", mode=s.authMode)
         if s.authMode == "none":

@@ -7,6 +7,7 @@ text and exit code (78 for configuration, 1 for bad flags), before anything list
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class GatewaySettings:
     reloadMode: str = "hybrid"
     verbose: bool = False
     notices: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def secret(self) -> str | None:
@@ -227,6 +229,7 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
     port, portSource = resolve_port(options.get("port"), environ, effective)
     bindMode = _bind_mode(options, effective)
     _mode_guard(config, bool(options.get("allow-unconfigured")))
+    warnings = _unsupported(effective)
     authMode, token, password = resolve_auth(options, effective, environ)
     customHost = _get(effective, "gateway.customBindHost")
     if bindMode == "custom" and not customHost:
@@ -268,7 +271,33 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
         reloadMode=_get(effective, "gateway.reload.mode", "hybrid"),
         verbose=bool(options.get("verbose")),
         notices=tuple(notices),
+        warnings=tuple(warnings),
     )
+
+
+#: Accepted config that this gateway does not act on yet: it says so at start-up.
+_NOT_YET_ACTIVE = (
+    "gateway.controlUi", "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
+    "gateway.trustedProxies", "gateway.channelHealthCheckMinutes", "hooks", "channels", "cron",
+)
+#: Settings that would change what a client can rely on (encryption, exposure):
+#: refused rather than ignored until they are implemented.
+_REFUSED = {"gateway.tls.enabled": True, "gateway.tailscale.mode": ("serve", "funnel")}
+
+
+def _unsupported(config: Mapping[str, Any]) -> list[str]:
+    for dotted, bad in _REFUSED.items():
+        value = _get(config, dotted)
+        if value is not None and (value is bad or (isinstance(bad, tuple) and value in bad)):
+            raise StartupError(
+                f"Gateway failed to start: {dotted}={json.dumps(value)} is not supported by this gateway yet.",
+                EX_CONFIG,
+            )
+    return [
+        f"{dotted} is configured but not served by this gateway version yet; ignoring it."
+        for dotted in _NOT_YET_ACTIVE
+        if _get(config, dotted) is not None
+    ]
 
 
 def _refuse_without_auth(bindMode: str, host: str, port: int) -> None:
