@@ -21,7 +21,7 @@ def run(argv: list[str], environ: Mapping[str, str]) -> int:
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner
 
-    service = makeService(options, reactor, ownsProcess=True)
+    service = makeService(options, reactor, ownsProcess=True, console=True)
     # Our log sink adds its observers itself; stop Twisted from buffering events.
     globalLogBeginner.beginLoggingTo([], discardBuffer=True, redirectStandardIO=False)
     service.privilegedStartService()

@@ -94,7 +94,7 @@ class GatewayService(MultiService):
     """
 
 
-    def __init__(self, options: Options, reactor: Any, ownsProcess: bool, clock: Any = None) -> None:
+    def __init__(self, options: Options, reactor: Any, ownsProcess: bool, clock: Any = None, console: bool = False) -> None:
         super().__init__()
         clock = reactor if clock is None else clock
         self._options = options
@@ -108,7 +108,7 @@ class GatewayService(MultiService):
                 settings.config,
                 environ=options.environ,
                 verbose=settings.verbose,
-                console=ownsProcess,
+                console=console,
                 logLevel=options["log-level"],
             ),
             environ=options.environ,
@@ -238,17 +238,20 @@ def _bind_failure(settings: GatewaySettings, host: str, error: CannotListenError
     return f"Gateway failed to start: failed to bind gateway socket on {url}: {error.socketError}"
 
 
-def makeService(options: Options, reactor: Any = None, ownsProcess: bool = False, clock: Any = None) -> GatewayService:
+def makeService(
+    options: Options, reactor: Any = None, ownsProcess: bool = False, clock: Any = None, console: bool = False
+) -> GatewayService:
     """
     The gateway as an C{IService}. Raises L{StartupError} when the configuration
     refuses to start (unless C{ownsProcess}, which prints it and exits instead).
     C{clock} drives the gateway's timers (default: the reactor); tests pass a
-    L{twisted.internet.task.Clock}.
+    L{twisted.internet.task.Clock}. C{console} adds the gateway's own readable
+    console log (C{openclaw gateway}; under twistd, twistd's log observer does that).
     """
     if reactor is None:
         from twisted.internet import reactor
     try:
-        return GatewayService(options, reactor, ownsProcess, clock)
+        return GatewayService(options, reactor, ownsProcess, clock, console)
     except StartupError as e:
         if not ownsProcess:
             raise
