@@ -32,9 +32,32 @@ def atomic_write_json(path: str, data: Any) -> None:
         raise
 
 
+def _dev_workspace(paths: Paths) -> str:
+    return os.path.join(paths.home, ".openclaw", "workspace-dev")
+
+
+def reset_dev(paths: Paths) -> list[str]:
+    """Delete the dev config, credentials, sessions and workspace (C{gateway --dev --reset})."""
+    removed = []
+    for path in (
+        paths.configPath,
+        os.path.join(paths.stateDir, "credentials"),
+        os.path.join(paths.stateDir, "agents"),
+        _dev_workspace(paths),
+    ):
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.unlink(path)
+        else:
+            continue
+        removed.append(path)
+    return [f"Dev reset: removed {path}" for path in removed]
+
+
 def write_dev_config(paths: Paths) -> list[str]:
     """Create the dev profile's config and workspace; returns what to tell the operator."""
-    workspace = os.path.join(paths.home, ".openclaw", "workspace-dev")
+    workspace = _dev_workspace(paths)
     atomic_write_json(
         paths.configPath,
         {

@@ -31,6 +31,7 @@ _log = Logger(namespace="gateway/ws")
 PREAUTH_MAX_PAYLOAD = 65_536
 MAX_PAYLOAD = 26_214_400
 MAX_BUFFERED_BYTES = 52_428_800
+SLOW_CALL_MS = 50
 _CLOSE_REASON_MAX = 120
 _FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip")
 
@@ -65,6 +66,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._awaitingPong = False
         self._closedWaiters: list[Deferred] = []
         self._peerIp = ""
+        self._peer = ""
         self._headers: dict[str, str] = {}
 
     @property
@@ -74,7 +76,9 @@ class GatewayConnection(WebSocketServerProtocol):
     # WebSocket lifecycle -----------------------------------------------------
 
     def onConnect(self, request) -> None:
-        self._peerIp = self.transport.getPeer().host
+        peer = self.transport.getPeer()
+        self._peerIp = peer.host
+        self._peer = f"{peer.host}:{peer.port}"
         self._headers = request.headers
 
     def onOpen(self) -> None:
@@ -193,9 +197,9 @@ class GatewayConnection(WebSocketServerProtocol):
             return
         delay = limiter.failed(self._peerIp, kind)
         _log.warn(
-            "unauthorized conn={conn} remote={remote} client={client} {mode} v{version} "
+            "unauthorized conn={conn} peer={peer} remote={remote} client={client} {mode} v{version} "
             "role={role} reason={kind}_mismatch",
-            conn=self.connId, remote=self._peerIp, client=client["id"], mode=client["mode"],
+            conn=self.connId, peer=self._peer, remote=self._peerIp, client=client["id"], mode=client["mode"],
             version=client["version"], role=self.role, kind=kind,
         )
         rejection = handshake.secret_failure(kind, "mismatch", client, self._isLocal())
@@ -283,22 +287,25 @@ class GatewayConnection(WebSocketServerProtocol):
             lambda result: self._send(frames.response(requestId, result)),
             lambda failure: self._failed(requestId, method, failure),
         )
-        if self.hub.settings.verbose:
-            d.addBoth(self._trace, method, started)
+        d.addCallback(self._trace, method, started)
 
-    def _trace(self, result: Any, method: str, started: float) -> Any:
-        _log.debug(
-            "⇄ res {method} {ms}ms conn={conn}",
-            method=method, ms=int((self.hub.clock.seconds() - started) * 1000), conn=self.connId,
-        )
-        return result
+    def _trace(self, ok: bool | None, method: str, started: float) -> None:
+        """The WS log: errors and slow calls always, every call with C{full} or C{--verbose}."""
+        ms = int((self.hub.clock.seconds() - started) * 1000)
+        settings = self.hub.settings
+        failed = ok is False
+        if failed or ms >= SLOW_CALL_MS or settings.wsLog == "full":
+            _log.info("⇄ res {mark} {method} {ms}ms conn={conn}", mark="✗" if failed else "✓", method=method, ms=ms, conn=self.connId)
+        elif settings.verbose:
+            _log.debug("⇄ res ✓ {method} {ms}ms conn={conn}", method=method, ms=ms, conn=self.connId)
 
-    def _failed(self, requestId: str, method: str, failure: Failure) -> None:
+    def _failed(self, requestId: str, method: str, failure: Failure) -> bool:
         if failure.check(GatewayError):
             self._fail(requestId, failure.value)
-            return
+            return False
         _log.failure("{method} failed", failure, method=method)
         self._fail(requestId, GatewayError(UNAVAILABLE, f"{method} failed"))
+        return False
 
     def _fail(self, requestId: str, error: GatewayError) -> None:
         self._send(frames.error_response(requestId, error))

@@ -50,10 +50,14 @@ class Options(usage.Options):
         ["password", None, None, "Shared password (prefer --password-file or OPENCLAW_GATEWAY_PASSWORD)."],
         ["password-file", None, None, "Read the shared password from this file."],
         ["log-level", None, None, "Log level for file and console: silent, fatal, error, warn, info, debug, trace."],
+        ["ws-log", None, "auto", "WebSocket log: auto or compact (errors and slow calls), full (every response)."],
+        ["tailscale", None, None, "Tailscale exposure: off (serve and funnel are not supported yet)."],
     ]
     optFlags = [
         ["allow-unconfigured", None, "Start even when gateway.mode is not local (writes nothing)."],
         ["dev", None, "Create a dev config and workspace when the config file is missing."],
+        ["reset", None, "With --dev: delete the dev config, credentials, sessions and workspace first."],
+        ["compact", None, "Same as --ws-log compact."],
         ["force", None, "Stop whatever listens on the port first, then start."],
         ["verbose", None, "Mirror debug logs and all WebSocket traffic to the console."],
     ]
@@ -71,6 +75,8 @@ class Options(usage.Options):
             )
         if self["token"]:
             self.environ["OPENCLAW_GATEWAY_TOKEN"] = self["token"]
+        if self["compact"]:
+            self["ws-log"] = "compact"
 
     def resolve(self) -> GatewaySettings:
         """Read config and environment into settings (raises L{StartupError})."""
@@ -131,6 +137,9 @@ class GatewayService(MultiService):
 
     def privilegedStartService(self) -> None:
         self.logSink.startService()
+        if self._ownsProcess:
+            # Before the ready line: a supervisor may signal as soon as it sees it.
+            self._installSignalHandlers()
         try:
             self._listen()
         except StartupError as e:
@@ -175,6 +184,7 @@ class GatewayService(MultiService):
     def startService(self) -> None:
         super().startService()
         if self._ownsProcess:
+            # reactor.run() installs Twisted's handlers; put ours back once it runs.
             self._reactor.callWhenRunning(self._installSignalHandlers)
 
     @property

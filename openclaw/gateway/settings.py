@@ -21,6 +21,7 @@ EX_CONFIG = 78
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto", "custom")
 AUTH_MODES = ("none", "token", "password", "trusted-proxy")
+WS_LOG_MODES = ("auto", "full", "compact")
 
 
 class StartupError(Exception):
@@ -58,6 +59,7 @@ class GatewaySettings:
     tickIntervalMs: int = 30_000
     reloadMode: str = "hybrid"
     verbose: bool = False
+    wsLog: str = "auto"
     notices: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -200,6 +202,16 @@ def resolve_auth(options: Mapping[str, Any], config: Mapping[str, Any], environ:
     return mode, token, password
 
 
+def _flag_choices(options: Mapping[str, Any]) -> None:
+    if options.get("ws-log", "auto") not in WS_LOG_MODES:
+        raise StartupError('Invalid --ws-log. Use "auto", "full", or "compact".', 1)
+    tailscale = options.get("tailscale")
+    if tailscale not in (None, "off", "serve", "funnel"):
+        raise StartupError('Invalid --tailscale. Use "off", "serve", or "funnel".', 1)
+    if tailscale in ("serve", "funnel"):
+        raise StartupError(f"Gateway failed to start: --tailscale {tailscale} is not supported by this gateway yet.", EX_CONFIG)
+
+
 def _bind_mode(options: Mapping[str, Any], config: Mapping[str, Any]) -> str:
     mode = options.get("bind") or _get(config, "gateway.bind") or "loopback"
     if mode not in BIND_MODES:
@@ -216,7 +228,12 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
     """
     paths = P.Paths.fromEnvironment(environ)
     notices: list[str] = []
+    _flag_choices(options)
     isDev = bool(options.get("dev")) or paths.profile == P.DEV_PROFILE
+    if options.get("reset"):
+        if not isDev:
+            raise StartupError("Use --reset with --dev.", 1)
+        notices += configfile.reset_dev(paths)
     if isDev and not os.path.exists(paths.configPath):
         notices += configfile.write_dev_config(paths)
     try:
@@ -270,6 +287,7 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
         handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
         reloadMode=_get(effective, "gateway.reload.mode", "hybrid"),
         verbose=bool(options.get("verbose")),
+        wsLog=options.get("ws-log", "auto"),
         notices=tuple(notices),
         warnings=tuple(warnings),
     )

@@ -1,0 +1,123 @@
+"""Start-up resolution in-process: precedence rules, token generation, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from openclaw.gateway.settings import StartupError, resolve
+from tests.conftest import TOKEN, write_config
+
+
+def _resolve(environ, config=None, **options):
+    if config is not None:
+        write_config(environ, config)
+    return resolve(options, environ)
+
+
+LOCAL = {"gateway": {"mode": "local", "auth": {"token": TOKEN}}}
+
+
+@pytest.mark.parametrize(
+    "cli, env, configured, expected",
+    [
+        ("1111", "2222", 3333, (1111, "--port")),
+        (None, "2222", 3333, (2222, "OPENCLAW_GATEWAY_PORT")),
+        (None, "127.0.0.1:2223", 3333, (2223, "OPENCLAW_GATEWAY_PORT")),
+        (None, "[::1]:2224", 3333, (2224, "OPENCLAW_GATEWAY_PORT")),
+        (None, "garbage", 3333, (3333, "gateway.port")),
+        (None, None, None, (18789, "default")),
+    ],
+)
+def test_port_precedence(environ, cli, env, configured, expected):
+    config = json.loads(json.dumps(LOCAL))
+    if configured:
+        config["gateway"]["port"] = configured
+    if env:
+        environ["OPENCLAW_GATEWAY_PORT"] = env
+    settings = _resolve(environ, config, port=cli)
+    assert (settings.port, settings.portSource) == expected
+
+
+def test_invalid_port_flag(environ):
+    with pytest.raises(StartupError) as caught:
+        _resolve(environ, LOCAL, port="http")
+    assert (caught.value.message, caught.value.exitCode) == ("Invalid --port: http", 1)
+
+
+def test_token_precedence_cli_config_env(environ):
+    environ["OPENCLAW_GATEWAY_TOKEN"] = "from-env"
+    assert _resolve(environ, LOCAL, token="from-cli").token == "from-cli"
+    assert _resolve(environ, LOCAL).token == TOKEN
+    assert _resolve(environ, {"gateway": {"mode": "local"}}).token == "from-env"
+
+
+def test_env_token_beats_a_secret_ref(environ):
+    environ["OPENCLAW_GATEWAY_TOKEN"] = "from-env"
+    ref = {"gateway": {"mode": "local", "auth": {"token": {"source": "file", "provider": "f", "id": "/x"}}}}
+    assert _resolve(environ, ref).token == "from-env"
+
+
+def test_env_secret_ref_resolves_and_other_refs_fail_closed(environ):
+    environ["MY_TOKEN"] = "from-ref"
+    ref = {"gateway": {"mode": "local", "auth": {"token": {"source": "env", "provider": "default", "id": "MY_TOKEN"}}}}
+    assert _resolve(environ, ref).token == "from-ref"
+    ref["gateway"]["auth"]["token"] = {"source": "exec", "provider": "vault", "id": "gw"}
+    with pytest.raises(StartupError) as caught:
+        _resolve(environ, ref)
+    assert caught.value.exitCode == 78
+    assert caught.value.message.startswith("Startup failed: required secrets are unavailable.")
+
+
+def test_password_mode_when_only_a_password_is_set(environ):
+    environ["OPENCLAW_GATEWAY_PASSWORD"] = "pw"
+    settings = _resolve(environ, {"gateway": {"mode": "local"}})
+    assert (settings.authMode, settings.secret) == ("password", "pw")
+
+
+def test_generated_token_is_saved_with_a_backup(environ):
+    path = write_config(environ, {"gateway": {"mode": "local"}})
+    settings = _resolve(environ)
+    assert settings.tokenGenerated and len(settings.token) == 48
+    assert json.loads(path.read_text())["gateway"]["auth"]["token"] == settings.token
+    assert json.loads(Path(str(path) + ".bak").read_text()) == {"gateway": {"mode": "local"}}
+    assert settings.token not in " ".join(settings.notices)
+
+
+def test_generated_token_stays_runtime_only_with_included_gateway(environ, tmp_path):
+    config_dir = Path(environ["OPENCLAW_CONFIG_PATH"]).parent
+    config_dir.mkdir(parents=True)
+    (config_dir / "gw.json5").write_text('{mode: "local"}')
+    path = write_config(environ, {"gateway": {"$include": "./gw.json5"}})
+    before = path.read_text()
+    settings = _resolve(environ)
+    assert settings.tokenGenerated and path.read_text() == before
+    assert "runtime token" in settings.notices[0]
+
+
+def test_loopback_and_custom_bind_hosts(environ):
+    assert _resolve(environ, LOCAL).bindHosts[0] == "127.0.0.1"
+    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "bind": "custom", "customBindHost": "127.0.0.2"}}
+    assert _resolve(environ, config).bindHosts == ("127.0.0.2", "127.0.0.1")
+
+
+def test_inactive_sections_are_warned_about(environ):
+    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "controlUi": {"enabled": True}}}
+    assert _resolve(environ, config).warnings == (
+        "gateway.controlUi is configured but not served by this gateway version yet; ignoring it.",
+    )
+
+
+def test_dev_reset_removes_config_and_workspace(home, environ):
+    from openclaw import paths
+
+    paths.use_profile("dev", environ)
+    first = _resolve(environ, None, dev=True)
+    workspace = home / ".openclaw" / "workspace-dev"
+    assert workspace.is_dir() and first.notices[0].startswith("Dev config ready: ")
+    token = first.token
+    second = _resolve(environ, None, dev=True, reset=True)
+    assert [n for n in second.notices if n.startswith("Dev reset: removed")]
+    assert second.token != token  # a fresh config got a fresh token
