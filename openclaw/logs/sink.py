@@ -117,6 +117,17 @@ class LogSettings:
         )
 
 
+def _fileOptions(settings: LogSettings) -> dict:
+    """The file observer's settings, shared by start and L{LogSink.apply}."""
+    return {
+        "profile": settings.profile,
+        "directory": settings.directory,
+        "level": settings.level,
+        "maxFileBytes": settings.maxFileBytes,
+        "redactPatterns": settings.redactPatterns,
+    }
+
+
 class LogSink(Service):
     """
     Adds a L{FileLogObserver} and (when C{settings.console}) a
@@ -169,14 +180,7 @@ class LogSink(Service):
     def startService(self) -> None:
         settings = self._settings
         self.fileObserver = FileLogObserver(
-            settings.file,
-            profile=settings.profile,
-            directory=settings.directory,
-            level=settings.level,
-            maxFileBytes=settings.maxFileBytes,
-            redactPatterns=settings.redactPatterns,
-            today=self._today,
-            environ=self._environ,
+            settings.file, today=self._today, environ=self._environ, **_fileOptions(settings)
         )
         self._add(self.fileObserver)
         if settings.console:
@@ -200,14 +204,7 @@ class LogSink(Service):
         if not self.running:
             return
         if self.fileObserver is not None:
-            self.fileObserver.configure(
-                path=settings.file,
-                profile=settings.profile,
-                directory=settings.directory,
-                level=settings.level,
-                maxFileBytes=settings.maxFileBytes,
-                redactPatterns=settings.redactPatterns,
-            )
+            self.fileObserver.configure(path=settings.file, **_fileOptions(settings))
         if settings.console and self.consoleObserver is None:
             self.consoleObserver = self._newConsole(settings)
             self._add(self.consoleObserver)
