@@ -11,7 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pprint import pformat
+
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket import protocol as _autobahnProtocol
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -28,10 +31,32 @@ from openclaw.protocol.validation import check
 
 _log = Logger(namespace="gateway/ws")
 
+
+class _LazyFormat:
+    """
+    autobahn pretty-prints every connection's settings for a debug log line that is
+    dropped when debug logging is off; that pprint alone cost more than the rest of a
+    handshake. This defers the formatting to the moment a log observer wants the text.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __format__(self, spec: str) -> str:
+        return format(pformat(self._value), spec)
+
+    __str__ = __repr__ = lambda self: pformat(self._value)
+
+
+_autobahnProtocol.pformat = _LazyFormat
+
 PREAUTH_MAX_PAYLOAD = 65_536
 MAX_PAYLOAD = 26_214_400
 MAX_BUFFERED_BYTES = 52_428_800
 SLOW_CALL_MS = 50
+CLOSE_INTERNAL_ERROR = 1011
 _CLOSE_REASON_MAX = 120
 _FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip")
 
@@ -98,11 +123,15 @@ class GatewayConnection(WebSocketServerProtocol):
         )
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        if self.phase == "ready":
-            self._request(payload)
-        elif self.phase == "challenged":
-            self._connect(payload)
-        # frames that arrive while a failed connect is being answered are dropped
+        try:
+            if self.phase == "ready":
+                self._request(payload)
+            elif self.phase == "challenged":
+                self._connect(payload)
+            # frames that arrive while a failed connect is being answered are dropped
+        except Exception:
+            _log.failure("internal error on conn={conn}", conn=self.connId)
+            self.closeWith(CLOSE_INTERNAL_ERROR, "internal error")
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self._cancelTimer()
@@ -221,7 +250,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self.phase = "ready"
         self.maxMessagePayloadSize = self.maxFramePayloadSize = MAX_PAYLOAD
         self._send(frames.response(requestId, self._hello(granted)))
-        _log.info(
+        _log.debug(
             "client connected conn={conn} client={client} mode={mode} role={role} scopes={scopes}",
             conn=self.connId, client=self.client["id"], mode=self.client["mode"],
             role=self.role, scopes=",".join(granted) or "-",

@@ -181,11 +181,6 @@ class GatewayService(MultiService):
                 raise StartupError(_bind_failure(s, host, e), 1)
         _log.info("listening on {url} (PID {pid})", url=self.url, pid=os.getpid())
 
-    def startService(self) -> None:
-        super().startService()
-        if self._ownsProcess:
-            # reactor.run() installs Twisted's handlers; put ours back once it runs.
-            self._reactor.callWhenRunning(self._installSignalHandlers)
 
     @property
     def port(self) -> int:
@@ -221,6 +216,9 @@ class GatewayService(MultiService):
     def _installSignalHandlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._onSignal)
+        # reactor.run() installs reactor.sigTerm for SIGTERM (and leaves a SIGINT
+        # handler that is not the default alone): make that one ours as well.
+        self._reactor.sigTerm = self._onSignal
 
     def _onSignal(self, signum: int, frame: Any) -> None:
         self._reactor.callFromThread(self._stopForSignal, signal.Signals(signum).name)

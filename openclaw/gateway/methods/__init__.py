@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 
 from openclaw.protocol import scopes
 from openclaw.protocol.errors import GatewayError, invalid_params, missing_scope, unknown_method
-from openclaw.protocol.validation import check_params
+from openclaw.protocol.validation import Checker
 
 Handler = Callable[[dict, "CallContext"], Any]
 
@@ -20,8 +20,8 @@ Handler = Callable[[dict, "CallContext"], Any]
 class Method:
     scope: str
     handler: Handler
-    #: JSON Schema of the params object (closed unless it says otherwise).
-    params: Mapping[str, Any] | None = None
+    #: Validates the params object against the method's JSON Schema.
+    params: Checker
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,11 @@ class MethodRegistry:
     def __init__(self) -> None:
         self._methods: dict[str, Method] = {}
 
-    def add(self, name: str, scope: str, handler: Handler, params: Mapping[str, Any] | None = None) -> None:
+    def add(self, name: str, scope: str, handler: Handler, params: Mapping[str, Any]) -> None:
+        """Register C{name}; C{params} is the JSON Schema of its params object."""
         if name in self._methods:
             raise ValueError(f"method {name} registered twice")
-        self._methods[name] = Method(scope, handler, params)
+        self._methods[name] = Method(scope, handler, Checker(params))
 
     def names(self) -> list[str]:
         return list(self._methods)
@@ -58,10 +59,9 @@ class MethodRegistry:
             raise missing_scope(required)
         if method is None:
             raise unknown_method(name)
-        if method.params is not None:
-            problem = check_params(method.params, params)
-            if problem is not None:
-                raise invalid_params(name, problem)
+        problem = method.params(params)
+        if problem is not None:
+            raise invalid_params(name, problem)
         return method
 
 
