@@ -12,7 +12,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping, MutableMapping, Sequence
+from typing import Mapping, MutableMapping
 
 DEFAULT_PORT = 18789
 DEV_PORT = 19001
@@ -77,46 +77,27 @@ def profile_name(environ: Mapping[str, str]) -> str | None:
     return profile.lower()
 
 
-def apply_global_flags(
-    argv: Sequence[str], environ: MutableMapping[str, str]
-) -> list[str]:
+def select_profile(dev: bool, profile: str | None, environ: MutableMapping[str, str]) -> None:
     """
-    Consume the global C{--dev} and C{--profile NAME} flags that stand before the
-    command, point C{environ} at that profile, and return the remaining arguments.
+    Apply the global C{--dev} / C{--profile NAME} flags: point C{environ} at that
+    profile (C{--dev} also sets the dev port unless C{OPENCLAW_GATEWAY_PORT} is set).
 
+    @param profile: the flag's value, None when the flag was absent.
     @raise ProfileError: with OpenClaw's exact wording.
     """
-    rest = list(argv)
-    profile = None
-    dev = False
-    while rest and rest[0].startswith("--"):
-        flag = rest[0]
-        if flag == "--dev":
-            dev = True
-            rest.pop(0)
-        elif flag == "--profile" or flag.startswith("--profile="):
-            rest.pop(0)
-            if "=" in flag:
-                value = flag.split("=", 1)[1]
-            elif rest and not rest[0].startswith("-"):
-                value = rest.pop(0)
-            else:
-                raise ProfileError("--profile requires a value")
-            if not value:
-                raise ProfileError("--profile requires a value")
-            if not _PROFILE_RE.match(value):
-                raise ProfileError('Invalid --profile (use letters, numbers, "_", "-" only)')
-            profile = value.lower()
-        else:
-            break
-    if dev and profile is not None:
-        raise ProfileError("Cannot combine --dev with --profile")
+    if profile is not None:
+        if not profile:
+            raise ProfileError("--profile requires a value")
+        if not _PROFILE_RE.match(profile):
+            raise ProfileError('Invalid --profile (use letters, numbers, "_", "-" only)')
+        if dev:
+            raise ProfileError("Cannot combine --dev with --profile")
+        profile = profile.lower()
     if dev:
         profile = DEV_PROFILE
         environ.setdefault("OPENCLAW_GATEWAY_PORT", str(DEV_PORT))
     if profile is not None and profile != "default":
         use_profile(profile, environ)
-    return rest
 
 
 def use_profile(profile: str, environ: MutableMapping[str, str]) -> None:

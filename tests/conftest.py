@@ -125,7 +125,8 @@ async def gateway(reactor, environ, gateway_config, gateway_clock):
             if not client.closed.called:
                 await client.close()
         await service.stopService()
-    from tests.support.wire_schema import assert_valid_frames
+    from tests.support.wire_schema import assert_valid_frame
 
     for client in running.clients:
-        assert_valid_frames(client.frames)
+        for frame in client.frames:
+            assert_valid_frame(frame, client.methods.get(frame.get("id")))

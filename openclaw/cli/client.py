@@ -74,8 +74,10 @@ class GatewayClient:
         self.hello: dict[str, Any] | None = None
         self.challenge: dict[str, Any] | None = None
         self.events: list[dict[str, Any]] = []
-        #: Every frame received, in order (tests check them against the schema).
+        #: Every frame received, in order, and the method of every request sent by id
+        #: (tests check responses against the schema of their method).
         self.frames: list[dict[str, Any]] = []
+        self.methods: dict[str, str] = {}
         #: Fires with the challenge payload: the socket is open and the gateway spoke first.
         self.challenged: Deferred = Deferred()
         self.ready: Deferred = Deferred()
@@ -157,8 +159,9 @@ class GatewayClient:
 
     def _request(self, method: str, params: Any = None) -> Deferred:
         requestId = self._nextId()
-        d: Deferred = Deferred()
+        d: Deferred = Deferred(lambda _: self._pending.pop(requestId, None))  # cancel = forget it
         self._pending[requestId] = d
+        self.methods[requestId] = method
         self.sendFrame(frames.request(requestId, method, params))
         return d
 
@@ -166,7 +169,7 @@ class GatewayClient:
         """Send a request; fires with the payload or fails with L{GatewayCallError}."""
         d = self._request(method, params)
         if timeout:
-            d.addTimeout(timeout, self._reactor)
+            d.addTimeout(timeout, self._reactor)  # a timeout cancels: a late answer is dropped
         return d
 
     def close(self, code: int | None = None, reason: str | None = None) -> Deferred:

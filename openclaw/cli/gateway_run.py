@@ -10,6 +10,7 @@ from twisted.python import usage
 
 def run(argv: list[str], environ: Mapping[str, str]) -> int:
     from openclaw.gateway.service import Options, makeService
+    from openclaw.gateway.settings import StartupError
 
     options = Options(dict(environ))
     try:
@@ -24,7 +25,10 @@ def run(argv: list[str], environ: Mapping[str, str]) -> int:
     service = makeService(options, reactor, ownsProcess=True, console=True)
     # Our log sink adds its observers itself; stop Twisted from buffering events.
     globalLogBeginner.beginLoggingTo([], discardBuffer=True, redirectStandardIO=False)
-    service.privilegedStartService()
+    try:
+        service.privilegedStartService()
+    except StartupError as e:
+        return e.exitCode
     service.startService()
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.run(installSignalHandlers=True)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from openclaw import VERSION
-from openclaw.paths import ProfileError, apply_global_flags
+from openclaw.paths import ProfileError, select_profile
 
 USAGE = """Usage: openclaw [--dev | --profile <name>] [--log-level <level>] [--no-color] <command> [options]
 
@@ -37,36 +38,49 @@ def _gateway(argv: list[str]) -> int:
 COMMANDS: dict[str, Callable[[list[str]], int]] = {"gateway": _gateway}
 
 
-def _global_options(argv: list[str]) -> list[str]:
-    """Consume C{--log-level}, C{--no-color} and C{-V} wherever they stand before the command."""
-    rest = []
-    args = iter(argv)
-    for arg in args:
-        if arg in ("-V", "--version") and not rest:
+@dataclass
+class _Globals:
+    dev: bool = False
+    profile: str | None = None
+
+
+def _take_globals(argv: list[str]) -> tuple[_Globals, list[str]]:
+    """Consume the global flags standing before the command, in any order."""
+    found = _Globals()
+    args = list(argv)
+    while args and args[0].startswith("-"):
+        flag = args.pop(0)
+        name, eq, inline = flag.partition("=")
+        if flag in ("-V", "--version"):
             print(VERSION)
             raise SystemExit(0)
-        if arg == "--no-color" and not rest:
+        if flag in ("-h", "--help"):
+            return found, ["--help"]
+        if flag == "--dev":
+            found.dev = True
+        elif flag == "--no-color":
             os.environ["NO_COLOR"] = "1"
-        elif arg == "--log-level" and not rest:
-            level = next(args, None)
-            if level is None:
+        elif name in ("--profile", "--log-level"):
+            value = inline if eq else (args.pop(0) if args and not args[0].startswith("-") else "")
+            if name == "--profile":
+                found.profile = value
+            elif not value:
                 raise SystemExit("--log-level requires a value")
-            os.environ["OPENCLAW_LOG_LEVEL"] = level
-        elif arg.startswith("--log-level=") and not rest:
-            os.environ["OPENCLAW_LOG_LEVEL"] = arg.split("=", 1)[1]
+            else:
+                os.environ["OPENCLAW_LOG_LEVEL"] = value
         else:
-            rest.append(arg)
-    return rest
+            args.insert(0, flag)
+            break
+    return found, args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
+    found, args = _take_globals(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = apply_global_flags(args, os.environ)
+        select_profile(found.dev, found.profile, os.environ)
     except ProfileError as e:
         sys.stderr.write(f"{e}\n")
         raise SystemExit(2)
-    args = _global_options(args)
     if not args or args[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
         raise SystemExit(0 if args else 1)

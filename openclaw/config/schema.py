@@ -137,10 +137,36 @@ _SECRETS = _closed(
     resolution=_OPEN,
 )
 
+# The parts of `agents` the gateway already reads are typed; the rest stays open
+# until the agent runtime brings its schema.
+_AGENTS = {
+    "type": "object",
+    "properties": {
+        "list": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string", "minLength": 1}, "default": _BOOL, "name": _STRING},
+            },
+        },
+        "defaults": {
+            "type": "object",
+            "properties": {
+                "workspace": _STRING,
+                "heartbeat": {
+                    "type": "object",
+                    "properties": {"every": _STRING, "prompt": _STRING, "target": _STRING, "ackMaxChars": _int()},
+                },
+            },
+        },
+    },
+}
+
 # Sections owned by features not built yet: accepted with open contents until
 # each feature brings its own schema.
 _LATER_SECTIONS = (
-    "agents", "channels", "models", "hooks", "session", "messages", "tools", "plugins",
+    "channels", "models", "hooks", "session", "messages", "tools", "plugins",
     "commands", "ui", "wizard", "meta", "cron", "browser", "skills", "talk", "update",
     "diagnostics", "auth", "identity", "broadcast", "audio", "approvals", "memory",
     "nodeHost", "canvasHost", "discovery", "web",
@@ -158,6 +184,7 @@ SCHEMA: dict[str, Any] = {
         "secrets": _SECRETS,
         # Routing rules are a list, not an object.
         "bindings": {"type": "array", "items": _OPEN},
+        "agents": _AGENTS,
         **{name: _OPEN for name in _LATER_SECTIONS},
     },
     "definitions": {

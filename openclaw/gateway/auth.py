@@ -1,10 +1,11 @@
 """
-Shared-secret checks and the failed-auth limiter.
+Shared-secret checks, the direct-local test, and the failed-auth limiter.
 
-Failures are keyed by client IP and credential class. Each consecutive failure
-delays the reply (250 ms doubling up to 5 s); a non-exempt client that fails
-C{maxAttempts} times within C{windowMs} is locked out for C{lockoutMs}. Loopback
-peers are exempt from lock-out by default, never from the delay.
+Failures are keyed by client (its IP, or C{browser-origin:<origin>} for a browser on
+loopback) and credential class. Each consecutive failure delays the reply (250 ms
+doubling up to 5 s); a non-exempt client that fails C{maxAttempts} times within
+C{windowMs} is locked out for C{lockoutMs}. Loopback peers are exempt from lock-out by
+default (browser origins never are), never from the delay.
 """
 
 from __future__ import annotations
@@ -21,6 +22,36 @@ from openclaw.gateway.settings import RateLimit
 _MAX_BUCKETS = 10_000
 _FIRST_DELAY = 0.25
 _MAX_DELAY = 5.0
+
+
+_TAILSCALE_HEADERS = frozenset({"tailscale-user-login", "tailscale-user-name", "tailscale-user-profile-pic"})
+
+
+def is_direct_local(peerIp: str, headerNames) -> bool:
+    """
+    A loopback peer whose request carries no proxy or Tailscale identity headers
+    (C{headerNames} lower-case). The Host header plays no part.
+    """
+    if not is_loopback(peerIp):
+        return False
+    for name in headerNames:
+        if name in ("forwarded", "x-real-ip") or name.startswith("x-forwarded-") or name in _TAILSCALE_HEADERS:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who the limiter counts: a key and whether loopback exemption applies."""
+
+    key: str
+    exemptable: bool
+
+    @classmethod
+    def of(cls, peerIp: str, origin: str | None) -> "Client":
+        if origin and is_loopback(peerIp):
+            return cls(f"browser-origin:{origin}", False)
+        return cls(peerIp, origin is None and is_loopback(peerIp))
 
 
 def secret_matches(presented: str | None, expected: str | None) -> bool:
@@ -42,20 +73,20 @@ class FailureLimiter:
         self.policy = policy
         self._buckets: OrderedDict[tuple[str, str], _Bucket] = OrderedDict()
 
-    def _exempt(self, ip: str) -> bool:
-        return self.policy.exemptLoopback and is_loopback(ip)
+    def _exempt(self, client: Client) -> bool:
+        return self.policy.exemptLoopback and client.exemptable
 
-    def lockedForMs(self, ip: str, credential: str) -> int:
+    def lockedForMs(self, client: Client, credential: str) -> int:
         """Milliseconds left of a lock-out, 0 when the client may try."""
-        bucket = self._buckets.get((ip, credential))
-        if bucket is None or self._exempt(ip):
+        bucket = self._buckets.get((client.key, credential))
+        if bucket is None or self._exempt(client):
             return 0
         left = bucket.lockedUntil - self._clock.seconds()
         return max(0, int(left * 1000 + 0.999))
 
-    def failed(self, ip: str, credential: str) -> float:
+    def failed(self, client: Client, credential: str) -> float:
         """Record a wrong credential; returns the seconds to wait before answering."""
-        key = (ip, credential)
+        key = (client.key, credential)
         bucket = self._buckets.pop(key, None) or _Bucket()
         self._buckets[key] = bucket
         while len(self._buckets) > _MAX_BUCKETS:
@@ -68,10 +99,10 @@ class FailureLimiter:
             bucket.consecutive = 0
         bucket.failures.append(now)
         bucket.consecutive += 1
-        if not self._exempt(ip) and len(bucket.failures) >= self.policy.maxAttempts:
+        if not self._exempt(client) and len(bucket.failures) >= self.policy.maxAttempts:
             bucket.lockedUntil = now + self.policy.lockoutMs / 1000
             bucket.failures.clear()
         return min(_MAX_DELAY, _FIRST_DELAY * 2 ** (bucket.consecutive - 1))
 
-    def succeeded(self, ip: str, credential: str) -> None:
-        self._buckets.pop((ip, credential), None)
+    def succeeded(self, client: Client, credential: str) -> None:
+        self._buckets.pop((client.key, credential), None)

@@ -11,10 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pprint import pformat
-
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
-from autobahn.websocket import protocol as _autobahnProtocol
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -32,33 +29,12 @@ from openclaw.protocol.validation import check
 _log = Logger(namespace="gateway/ws")
 
 
-class _LazyFormat:
-    """
-    autobahn pretty-prints every connection's settings for a debug log line that is
-    dropped when debug logging is off; that pprint alone cost more than the rest of a
-    handshake. This defers the formatting to the moment a log observer wants the text.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def __format__(self, spec: str) -> str:
-        return format(pformat(self._value), spec)
-
-    __str__ = __repr__ = lambda self: pformat(self._value)
-
-
-_autobahnProtocol.pformat = _LazyFormat
-
 PREAUTH_MAX_PAYLOAD = 65_536
 MAX_PAYLOAD = 26_214_400
 MAX_BUFFERED_BYTES = 52_428_800
 SLOW_CALL_MS = 50
 CLOSE_INTERNAL_ERROR = 1011
 _CLOSE_REASON_MAX = 120
-_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip")
 
 
 def _truncate(reason: str) -> str:
@@ -75,6 +51,12 @@ def _origin_is_local(origin: str) -> bool:
 
 @implementer(IPushProducer)
 class GatewayConnection(WebSocketServerProtocol):
+    #: autobahn copies these settings from the factory onto every connection and
+    #: pretty-prints them for a debug line, even with debug logging off, which cost
+    #: more than the rest of a handshake. Our factory puts them on a class of its
+    #: own instead (see L{GatewayWebSocketFactory}), so there is nothing to copy.
+    CONFIG_ATTRS = ()
+
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,9 +90,6 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def onOpen(self) -> None:
         hub = self.hub
-        if not hub.accepting:
-            self.closeWith(handshake.CLOSE_TRY_AGAIN, "gateway restart in progress")
-            return
         hub.opened(self)
         self.transport.unregisterProducer()  # the HTTP channel that carried the upgrade
         self.transport.registerProducer(self, True)
@@ -183,6 +162,8 @@ class GatewayConnection(WebSocketServerProtocol):
         requestId = frame.get("id") if isinstance(frame, dict) else None
         try:
             requestId, params = handshake.first_request(frame)
+            if not self.hub.accepting:
+                raise handshake.restarting()
             handshake.negotiate(params)
             self.role = handshake.role_of(params)
             self._checkOrigin(params["client"])
@@ -191,8 +172,7 @@ class GatewayConnection(WebSocketServerProtocol):
             self._reject(requestId, rejection)
 
     def _isLocal(self) -> bool:
-        """Direct-local: a loopback peer and no proxy forwarding headers."""
-        return is_loopback(self._peerIp) and not any(h in self._headers for h in _FORWARDING_HEADERS)
+        return auth.is_direct_local(self._peerIp, self._headers)
 
     def _checkOrigin(self, client: dict[str, Any]) -> None:
         origin = self._headers.get("origin")
@@ -216,15 +196,16 @@ class GatewayConnection(WebSocketServerProtocol):
             if "device" in params:
                 raise handshake.secret_failure(kind, "missing", client, self._isLocal())
             raise handshake.device_identity_required()
-        limiter: auth.FailureLimiter = self.factory.limiter
-        lockedMs = limiter.lockedForMs(self._peerIp, kind)
+        limiter: auth.FailureLimiter = self.hub.limiter
+        who = auth.Client.of(self._peerIp, self._headers.get("origin"))
+        lockedMs = limiter.lockedForMs(who, kind)
         if lockedMs:
             raise handshake.rate_limited(lockedMs)
         if auth.secret_matches(secret, settings.secret):
-            limiter.succeeded(self._peerIp, kind)
+            limiter.succeeded(who, kind)
             self._welcome(requestId, params, handshake.granted_scopes(params, self._isLocal()))
             return
-        delay = limiter.failed(self._peerIp, kind)
+        delay = limiter.failed(who, kind)
         _log.warn(
             "unauthorized conn={conn} peer={peer} remote={remote} client={client} {mode} v{version} "
             "role={role} reason={kind}_mismatch",
@@ -233,7 +214,11 @@ class GatewayConnection(WebSocketServerProtocol):
         )
         rejection = handshake.secret_failure(kind, "mismatch", client, self._isLocal())
         self.phase = "authenticating"
-        self.hub.clock.callLater(delay, self._reject, requestId, rejection)
+        self._timer = self.hub.clock.callLater(delay, self._rejectLater, requestId, rejection)
+
+    def _rejectLater(self, requestId: str, rejection: Rejection) -> None:
+        self._timer = None
+        self._reject(requestId, rejection)
 
     def _reject(self, requestId: Any, rejection: Rejection) -> None:
         if self.phase == "closed":
@@ -387,12 +372,9 @@ class GatewayConnection(WebSocketServerProtocol):
 
 
 class GatewayWebSocketFactory(WebSocketServerFactory):
-    protocol = GatewayConnection
-
     def __init__(self, hub, reactor) -> None:
         super().__init__(url=None, reactor=reactor)
         self.hub = hub
-        self.limiter = auth.FailureLimiter(hub.clock, hub.settings.rateLimit)
         self.setProtocolOptions(
             autoPingInterval=0,  # the hub pings every client from one timer
             maxMessagePayloadSize=MAX_PAYLOAD,
@@ -401,3 +383,5 @@ class GatewayWebSocketFactory(WebSocketServerFactory):
             closeHandshakeTimeout=2,
             failByDrop=False,  # protocol violations (e.g. 1009) get a close frame, as in OpenClaw
         )
+        settings = {name: getattr(self, name) for name in WebSocketServerProtocol.CONFIG_ATTRS}
+        self.protocol = type("GatewayConnection", (GatewayConnection,), settings)

@@ -15,9 +15,12 @@ from typing import Any, Callable
 from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
 
 from openclaw.agents.runtime import AgentRuntime
 from openclaw.channels.manager import ChannelManager
+
+_log = Logger(namespace="gateway/health")
 
 REFRESH_INTERVAL = 60.0
 CONNECT_REFRESH_DELAY = 1.0
@@ -100,7 +103,7 @@ class HealthMonitor(Service):
         self._reloadActive = reloadActive
         self._onCommit = onCommit
         self.eventLoop = EventLoopMonitor(clock)
-        self._loop = LoopingCall(self.refresh)
+        self._loop = LoopingCall(self._scheduledRefresh)
         self._loop.clock = clock
         self._pending = None
         self.current: dict[str, Any] = {}
@@ -144,10 +147,17 @@ class HealthMonitor(Service):
             self._onCommit(fresh)
         return fresh
 
+    def _scheduledRefresh(self) -> None:
+        try:
+            self.refresh()
+        except Exception:
+            # a failing part (say, a channel's health record) must not end the refresh loop
+            _log.failure("health refresh failed")
+
     def soon(self) -> None:
         """Refresh shortly (coalesced), e.g. after a client connects."""
         if self.running and (self._pending is None or not self._pending.active()):
-            self._pending = self._clock.callLater(CONNECT_REFRESH_DELAY, self.refresh)
+            self._pending = self._clock.callLater(CONNECT_REFRESH_DELAY, self._scheduledRefresh)
 
     def cached(self, maxAgeMs: int = int(REFRESH_INTERVAL * 1000)) -> dict[str, Any]:
         if not self.current or self._clock.seconds() * 1000 - self.current["ts"] > maxAgeMs:

@@ -13,9 +13,7 @@ from twisted.web.iweb import IRequest
 
 from openclaw import VERSION
 from openclaw.gateway import auth
-from openclaw.gateway.bindhost import is_loopback
 
-_FORWARDING = (b"forwarded", b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto", b"x-real-ip")
 _PROBE_METHODS = (b"GET", b"HEAD")
 
 
@@ -41,16 +39,28 @@ class GatewayHttp:
         self._hub = hub
 
     def _detailed(self, request: IRequest) -> bool:
-        """Local-direct callers and holders of the shared secret get full bodies."""
-        peer = request.getClientAddress()
-        local = is_loopback(getattr(peer, "host", "")) and not any(
-            request.requestHeaders.hasHeader(h) for h in _FORWARDING
-        )
-        if local:
+        """
+        Local-direct callers and holders of the shared secret get full bodies. A wrong
+        Bearer counts against the failed-auth limiter like a wrong WebSocket secret.
+        """
+        peerIp = getattr(request.getClientAddress(), "host", "")
+        names = [name.decode("latin-1").lower() for name, _ in request.requestHeaders.getAllRawHeaders()]
+        if auth.is_direct_local(peerIp, names):
             return True
         header = (request.getHeader(b"authorization") or b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
-        return scheme.lower() == "bearer" and auth.secret_matches(token.strip(), self._hub.settings.secret)
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        hub, kind = self._hub, self._hub.settings.authMode
+        origin = request.getHeader(b"origin")
+        who = auth.Client.of(peerIp, origin.decode("latin-1") if origin else None)
+        if hub.limiter.lockedForMs(who, kind):
+            return False
+        if auth.secret_matches(token.strip(), hub.settings.secret):
+            hub.limiter.succeeded(who, kind)
+            return True
+        hub.limiter.failed(who, kind)
+        return False
 
     def _probe(self, request: IRequest, render) -> bytes:
         if request.method not in _PROBE_METHODS:

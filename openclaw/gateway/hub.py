@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from openclaw import VERSION
 from openclaw.agents.runtime import AgentRuntime
 from openclaw.channels.manager import ChannelManager
+from openclaw.gateway.auth import FailureLimiter
 from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.methods import MethodRegistry
@@ -56,6 +57,8 @@ class Hub(Service):
         self.bootId = str(uuid.uuid4())
         self.startedAt = clock.seconds()
         self.presence = Presence(clock, self.bootId)
+        #: One failed-auth limiter for every surface of the port (WebSocket and HTTP).
+        self.limiter = FailureLimiter(clock, settings.rateLimit)
         self.health: HealthMonitor | None = None
         self.stateVersion = {"presence": 1, "health": 1}
         self.sockets: set[GatewayConnection] = set()
@@ -122,7 +125,7 @@ class Hub(Service):
 
     def closed(self, conn: "GatewayConnection") -> None:
         self.sockets.discard(conn)
-        if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId):
+        if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId, conn.client):
             self._presenceChanged()
 
     # state -------------------------------------------------------------------
@@ -157,11 +160,20 @@ class Hub(Service):
         state = dict(self.stateVersion) if withState else None
         for conn in list(self.clients.values()):
             if scopes.may_receive(conn.scopes, event):
-                conn.sendEvent(event, payload, state, dropIfSlow)
+                try:
+                    conn.sendEvent(event, payload, state, dropIfSlow)
+                except Exception:
+                    # one broken client must not stop delivery to the others, nor the timers
+                    _log.failure("could not send {event} to conn={conn}", event=event, conn=conn.connId)
+                    conn.abort()
 
     def _sendPings(self) -> None:
         for conn in list(self.clients.values()):
-            conn.keepalive()
+            try:
+                conn.keepalive()
+            except Exception:
+                _log.failure("ping failed on conn={conn}", conn=conn.connId)
+                conn.abort()
 
     def _sendTick(self) -> None:
         self.broadcast("tick", {"ts": int(self.clock.seconds() * 1000)})

@@ -122,6 +122,8 @@ def free_port(port: int, host: str, log) -> None:
         if elapsed >= 2.0:
             raise OSError(f"pid(s) {', '.join(str(t.pid) for t in targets)} did not exit")
         pause(0.1)
+    if targets:
+        log.info("force: waited {ms}ms for port {port} to free", ms=int((time.monotonic() - started) * 1000), port=port)
     waited = time.monotonic()
     while not _bindable(host, port):
         if time.monotonic() - waited >= 3.0:
@@ -130,5 +132,5 @@ def free_port(port: int, host: str, log) -> None:
     if targets:
         log.info(
             "force: waited {ms}ms for port {port} to become bindable",
-            ms=int((time.monotonic() - started) * 1000), port=port,
+            ms=int((time.monotonic() - waited) * 1000), port=port,
         )

@@ -49,10 +49,16 @@ class Presence:
             "text": f"Gateway: {host} ({ip}) · app {VERSION} · mode gateway · reason self",
         }
         self._clients: dict[str, dict[str, Any]] = {}
+        self._sockets: dict[str, str] = {}  # entry key → the socket that owns it now
 
     @staticmethod
     def tracks(client: Mapping[str, Any]) -> bool:
         return client["mode"] in PRESENCE_MODES
+
+    @staticmethod
+    def key(connId: str, client: Mapping[str, Any]) -> str:
+        """A reconnecting client replaces its old entry: key by instance, else socket."""
+        return client.get("instanceId") or connId
 
     def connected(self, connId: str, client: Mapping[str, Any], role: str, scopes: list[str], deviceId: str | None) -> None:
         now = _ms(self._clock)
@@ -74,19 +80,23 @@ class Presence:
                 entry[key] = client[key]
         if deviceId:
             entry["deviceId"] = deviceId
-        self._clients[connId] = entry
+        key = self.key(connId, client)
+        self._clients[key] = entry
+        self._sockets[key] = connId
 
-    def disconnected(self, connId: str) -> bool:
-        entry = self._clients.get(connId)
-        if entry is None:
-            return False
+    def disconnected(self, connId: str, client: Mapping[str, Any]) -> bool:
+        key = self.key(connId, client)
+        if self._sockets.get(key) != connId:
+            return False  # unknown, or the same instance has reconnected on a newer socket
+        entry = self._clients[key]
         entry.update(reason="disconnect", ts=_ms(self._clock))
         return True
 
     def entries(self) -> list[dict[str, Any]]:
         now = _ms(self._clock)
         horizon = now - ENTRY_TTL * 1000
-        for connId in [c for c, e in self._clients.items() if e["reason"] == "disconnect" and e["ts"] < horizon]:
-            del self._clients[connId]
+        for key in [k for k, e in self._clients.items() if e["reason"] == "disconnect" and e["ts"] < horizon]:
+            del self._clients[key]
+            del self._sockets[key]
         recent = sorted(self._clients.values(), key=lambda e: e["ts"], reverse=True)[: MAX_ENTRIES - 1]
         return [dict(self._self, ts=now), *recent]

@@ -143,24 +143,23 @@ class GatewayService(MultiService):
         try:
             self._listen()
         except StartupError as e:
+            _log.error("{message}", message=e.message)
             self.logSink.stopService()
-            if not self._ownsProcess:
-                raise
-            sys.stderr.write(e.message + "\n")
-            raise SystemExit(e.exitCode)
+            if self._ownsProcess:
+                sys.stderr.write(e.message + "\n")
+            # twistd reports an exception to the parent of a daemon and removes the
+            # pidfile; openclaw gateway turns it into the exit code.
+            raise
         super().privilegedStartService()
 
     def _listen(self) -> None:
         s = self.settings
+        # The config was read before logging could start; the lines keep OpenClaw's order.
+        _log.info("loading configuration… {path}", path=s.paths.configPath)
         for line in s.notices:
             _log.info("{line}", line=line)
         for line in s.warnings:
             _log.warn("{line}", line=line)
-        _log.info("loading configuration… {path}", path=s.paths.configPath)
-        _log.info("resolving authentication… mode={mode}", mode=s.authMode)
-        if s.authMode == "none":
-            _log.warn("Gateway auth mode=none explicitly configured; all gateway connections are unauthenticated.")
-        _log.info("starting...")
         if self._options["force"]:
             try:
                 portowner.free_port(s.port, s.primaryHost, _log)
@@ -168,6 +167,10 @@ class GatewayService(MultiService):
                 raise StartupError(
                     f"Could not free port {s.port}: {e}. Run openclaw gateway status --deep to inspect the listener.", 1
                 )
+        _log.info("resolving authentication… mode={mode}", mode=s.authMode)
+        if s.authMode == "none":
+            _log.warn("Gateway auth mode=none explicitly configured; all gateway connections are unauthenticated.")
+        _log.info("starting...")
         port = s.port
         for index, host in enumerate(s.bindHosts):
             try:

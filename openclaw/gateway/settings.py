@@ -57,7 +57,6 @@ class GatewaySettings:
     allowedOrigins: tuple[str, ...] = ()
     handshakeTimeoutMs: int = 15_000
     tickIntervalMs: int = 30_000
-    reloadMode: str = "hybrid"
     verbose: bool = False
     wsLog: str = "auto"
     notices: tuple[str, ...] = ()
@@ -101,10 +100,8 @@ def resolve_port(cliPort: str | None, environ: Mapping[str, str], config: Mappin
     envPort = P.env_port(environ)
     if envPort is not None:
         return envPort, "OPENCLAW_GATEWAY_PORT"
-    configured = _get(config, "gateway.port")
+    configured = _get(config, "gateway.port")  # the config schema checked its range
     if configured is not None:
-        if not isinstance(configured, int) or not 0 < configured < 65536:
-            raise StartupError(f"Invalid gateway.port in config: {configured}", EX_CONFIG)
         return configured, "gateway.port"
     return P.DEFAULT_PORT, "default"
 
@@ -135,11 +132,19 @@ def _mode_guard(config: Mapping[str, Any] | None, allowUnconfigured: bool) -> No
     )
 
 
+_PLACEHOLDERS = ("", "undefined", "null")
+
+
 def _secret(cliValue: str | None, configValue: Any, envName: str, name: str, environ: Mapping[str, str]) -> str | None:
     """CLI > plaintext config > env; an env var also wins over a configured SecretRef."""
-    if cliValue:
+    flag = name.rsplit(".", 1)[1]
+    if cliValue is not None:
+        if cliValue.strip() in _PLACEHOLDERS:
+            raise StartupError(f"Invalid --{flag}: empty or a placeholder ({cliValue!r} is not a secret).", 1)
         return cliValue
-    envValue = environ.get(envName) or None
+    envValue = environ.get(envName)
+    if envValue is not None and envValue.strip() in _PLACEHOLDERS:
+        envValue = None  # an unset variable expanded by a shell or a unit file
     if configValue is None or (envValue and not isinstance(configValue, str)):
         return envValue
     if isinstance(configValue, str):
@@ -179,13 +184,7 @@ def resolve_auth(options: Mapping[str, Any], config: Mapping[str, Any], environ:
                        "OPENCLAW_GATEWAY_PASSWORD", "gateway.auth.password", environ)
 
     mode = cliMode or _get(config, "gateway.auth.mode")
-    if mode is None:
-        if _get(config, "gateway.auth.token") is not None and _get(config, "gateway.auth.password") is not None:
-            raise StartupError(
-                "Invalid config: gateway.auth.token and gateway.auth.password are both configured, "
-                "but gateway.auth.mode is unset. Set gateway.auth.mode to token or password.",
-                EX_CONFIG,
-            )
+    if mode is None:  # (both secrets in the config with no mode is a config error already)
         mode = "password" if password else "token"
     if mode == "trusted-proxy":
         raise StartupError(
@@ -265,7 +264,13 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
             _refuse_without_auth(bindMode, hosts[0], port)
         token = secrets.token_hex(24)
         tokenGenerated = True
-        notices.append(configfile.persist_token(paths.configPath, token))
+        if config is None:  # --allow-unconfigured without a config file writes nothing
+            notices.append(
+                "Gateway auth token was missing. Generated a runtime token for this startup "
+                "without changing config; restart will generate a different token."
+            )
+        else:
+            notices.append(configfile.persist_token(paths.configPath, token))
     if not loopback and (authMode == "none" or not (token if authMode == "token" else password)):
         _refuse_without_auth(bindMode, hosts[0], port)
 
@@ -285,7 +290,6 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
         rateLimit=RateLimit(**{k: v for k, v in rl.items() if k in RateLimit.__dataclass_fields__}),
         allowedOrigins=tuple(_get(effective, "gateway.controlUi.allowedOrigins", ()) or ()),
         handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
-        reloadMode=_get(effective, "gateway.reload.mode", "hybrid"),
         verbose=bool(options.get("verbose")),
         wsLog=options.get("ws-log", "auto"),
         notices=tuple(notices),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from openclaw.protocol.errors import INVALID_REQUEST, NOT_PAIRED, GatewayError
+from openclaw.protocol.errors import INVALID_REQUEST, NOT_PAIRED, UNAVAILABLE, GatewayError
 from openclaw.protocol.validation import check
 
 PROTOCOL_VERSION = 4
@@ -19,7 +19,6 @@ LEGACY_NODE_PROTOCOL = 3
 CLOSE_NORMAL = 1000
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TRY_AGAIN = 1013
 
@@ -103,6 +102,20 @@ def origin_not_allowed() -> Rejection:
             "gateway.controlUi.allowedOrigins)",
             {"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED", "reason": "origin missing or invalid"},
         )
+    )
+
+
+def restarting() -> Rejection:
+    """A connect that arrives while the gateway is stopping or restarting."""
+    return Rejection(
+        GatewayError(
+            UNAVAILABLE,
+            "connect unavailable during gateway restart/suspension",
+            retryable=True,
+            retryAfterMs=1000,
+        ),
+        CLOSE_TRY_AGAIN,
+        "gateway restart in progress",
     )
 
 

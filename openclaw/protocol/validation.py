@@ -42,11 +42,11 @@ class Checker:
         self._explain = Draft7Validator(schema)
 
     def __call__(self, instance: Any) -> str | None:
-        """None when C{instance} is valid, else every problem as one line."""
+        """None when C{instance} is valid, else its problems as one line."""
         try:
             self._valid(instance)
-        except fastjsonschema.JsonSchemaException:
-            return problems(self._explain, instance)
+        except fastjsonschema.JsonSchemaException as e:
+            return problems(self._explain, instance) or e.message
         return None
 
 
@@ -61,11 +61,21 @@ def describe(error: ValidationError) -> str:
     return f"at {where}: {_message(error)}"
 
 
+#: A hostile frame can violate a schema thousands of times; the answer stays small.
+MAX_PROBLEMS = 10
+MAX_PROBLEM_TEXT = 1024
+
+
 def problems(v: Draft7Validator, instance: Any) -> str | None:
-    """Every violation, in the order OpenClaw reports them, joined by C{; }."""
+    """The violations, in the order OpenClaw reports them, joined by C{; }."""
     errors = sorted(v.iter_errors(instance), key=lambda e: (len(e.absolute_path), _RANK.get(e.validator, 3)))
     texts = list(dict.fromkeys(describe(e) for e in errors))  # one line per missing-property group
-    return "; ".join(texts) or None
+    text = "; ".join(texts[:MAX_PROBLEMS])
+    if len(texts) > MAX_PROBLEMS:
+        text += f"; … {len(texts) - MAX_PROBLEMS} more"
+    if len(text) > MAX_PROBLEM_TEXT:
+        text = text[: MAX_PROBLEM_TEXT - 1] + "…"
+    return text or None
 
 
 def _message(error: ValidationError) -> str:

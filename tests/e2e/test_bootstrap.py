@@ -21,6 +21,7 @@ import pytest_twisted
 from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory, Protocol
 
+from openclaw.cli.client import ConnectRejected
 from openclaw.paths import default_log_dir, log_file_name
 from tests.conftest import TOKEN
 from tests.e2e.conftest import free_port
@@ -41,18 +42,32 @@ def profile():
 
 
 @pytest_twisted.ensureDeferred
-async def test_allow_unconfigured_generates_and_persists_token(launcher, profile):
+async def test_allow_unconfigured_without_config_writes_nothing(launcher, profile):
     gw = launcher.install()
     configPath = gw.home / f".openclaw-{profile}" / "openclaw.json"
     child = launcher.openclaw(gw, "--profile", profile, "gateway", "--allow-unconfigured", "--port", "0")
     port = await launcher.listening(child)
+    assert not configPath.exists() and not gw.configPath.exists()
+    assert "Generated a runtime token for this startup without changing config" in child.stdout
+    with pytest.raises(ConnectRejected) as caught:  # the runtime token is known to nobody
+        await launcher.connect(port, token="a guess")
+    assert caught.value.details["code"] == "AUTH_TOKEN_MISMATCH"
+    child.signal("TERM")
+    assert await child.exited() == 0, child.describe()
+    assert not configPath.exists()
 
-    saved = json.loads(configPath.read_text())
+
+@pytest_twisted.ensureDeferred
+async def test_missing_token_is_generated_and_saved_to_the_config(launcher):
+    gw = launcher.install()
+    gw.write_config({"gateway": {"mode": "local"}})
+    child = launcher.openclaw(gw, "gateway", "--port", "0")
+    port = await launcher.listening(child)
+
+    saved = gw.read_config()
     token = saved["gateway"]["auth"]["token"]
     assert re.fullmatch(r"[0-9a-f]{48}", token), saved
-    assert saved == {"gateway": {"auth": {"token": token}}}
-    assert oct(configPath.stat().st_mode & 0o777) == "0o600"
-    assert not gw.configPath.exists()  # --profile moved the config away from the env paths
+    assert oct(gw.configPath.stat().st_mode & 0o777) == "0o600"
 
     client = await launcher.connect(port, token=token)
     assert client.hello["type"] == "hello-ok"
@@ -60,11 +75,9 @@ async def test_allow_unconfigured_generates_and_persists_token(launcher, profile
     assert await child.exited() == 0, child.describe()
 
     assert token not in child.stdout and token not in child.stderr
-    assert f"Generated a token and saved it to gateway.auth.token in {configPath}." in child.stdout
-    logs = [p for p in _default_log_files(profile) if os.path.exists(p)]
-    assert len(logs) == 1, logs
-    text = open(logs[0], encoding="utf-8").read()
-    assert f"listening on ws://127.0.0.1:{port} (PID {child.pid})" in text  # it is this run's log
+    assert f"Generated a token and saved it to gateway.auth.token in {gw.configPath}." in child.stdout
+    text = gw.log_text()
+    assert f"listening on ws://127.0.0.1:{port} (PID {child.pid})" in text
     assert token not in text
 
 

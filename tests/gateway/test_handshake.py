@@ -166,3 +166,27 @@ async def test_oversized_preauth_frame(gateway):
     client.sendRaw(b'"' + b"x" * 70_000 + b'"')
     code, _ = await _until_closed(client)
     assert code == 1009
+
+
+@pytest_twisted.ensureDeferred
+async def test_huge_error_answer_before_hello_is_capped(gateway):
+    """Thousands of schema violations still give one small answer and a 1008 close."""
+    params = connect_params(token=TOKEN)
+    params["scopes"] = list(range(5000))
+    client = await _raw(gateway)
+    client.sendFrame({"type": "req", "id": "1", "method": "connect", "params": params})
+    code, reason = await _until_closed(client)
+    error = client.frames[-1]["error"]
+    assert error["message"].startswith("invalid connect params: at /scopes/0: must be string; ")
+    assert len(error["message"]) <= 1100
+    assert code == 1008
+
+
+@pytest_twisted.ensureDeferred
+async def test_connect_while_stopping_is_told_to_retry(gateway):
+    gateway.service.hub.accepting = False
+    err = await _rejected(gateway)
+    assert (err.code, err.message) == ("UNAVAILABLE", "connect unavailable during gateway restart/suspension")
+    assert err.error["retryable"] is True and err.error["retryAfterMs"] == 1000
+    assert (err.closeCode, err.closeReason) == (1013, "gateway restart in progress")
+    gateway.service.hub.accepting = True
