@@ -131,8 +131,13 @@ class Launcher:
 
 @pytest_twisted.async_yield_fixture
 async def launcher(reactor, tmp_path):
+    from tests.support.wire_schema import assert_valid_frame
+
     launcher = Launcher(reactor, tmp_path)
     try:
         yield launcher
     finally:
         await launcher.cleanup()
+    for client in launcher.clients:  # what real gateway processes sent, against the schema
+        for frame in client.frames:
+            assert_valid_frame(frame, client.methods.get(frame.get("id")))
