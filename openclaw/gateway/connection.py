@@ -33,6 +33,7 @@ PREAUTH_MAX_PAYLOAD = 65_536
 MAX_PAYLOAD = 26_214_400
 MAX_BUFFERED_BYTES = 52_428_800
 SLOW_CALL_MS = 50
+_LOGGED_NAME_MAX = 80
 CLOSE_INTERNAL_ERROR = 1011
 _CLOSE_REASON_MAX = 120
 
@@ -283,19 +284,21 @@ class GatewayConnection(WebSocketServerProtocol):
             requestId = frame.get("id") if isinstance(frame, dict) else None
             if not isinstance(requestId, str) or not requestId:
                 requestId = "invalid"
+            _log.info("⇄ invalid request frame conn={conn}: {problem}", conn=self.connId, problem=problem[:200])
             self._fail(requestId, GatewayError(INVALID_REQUEST, f"invalid request frame: {problem}"))
             return
         requestId, method = frame["id"], frame["method"]
         params = frame.get("params")
         if params is None:
             params = {}
+        started = self.hub.clock.seconds()
         ctx = CallContext(self.connId, self.role, self.scopes, self.client["id"], self.client["mode"])
         try:
             handler = self.hub.methods.resolve(method, params, ctx).handler
         except GatewayError as error:
             self._fail(requestId, error)
+            self._trace(False, method, started)
             return
-        started = self.hub.clock.seconds()
         d = maybeDeferred(handler, params, ctx)
         d.addCallbacks(
             lambda result: self._send(frames.response(requestId, result)),
@@ -306,6 +309,7 @@ class GatewayConnection(WebSocketServerProtocol):
     def _trace(self, ok: bool | None, method: str, started: float) -> None:
         """The WS log: errors and slow calls always, every call with C{full} or C{--verbose}."""
         ms = int((self.hub.clock.seconds() - started) * 1000)
+        method = method[:_LOGGED_NAME_MAX]  # a client chooses the name; the log stays small
         settings = self.hub.settings
         failed = ok is False
         if failed or ms >= SLOW_CALL_MS or settings.wsLog == "full":
