@@ -6,9 +6,12 @@ C{jsonschema} errors into readable C{<dotted.path>: <message>} lines.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator, ValidationError
+import fastjsonschema
+
+if TYPE_CHECKING:  # imported only to explain an invalid file (see validate)
+    from jsonschema import ValidationError
 
 from openclaw.config.rules import check_rules
 
@@ -199,7 +202,7 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = Draft7Validator(SCHEMA)
+_IS_VALID = fastjsonschema.compile(SCHEMA, use_default=False)
 
 _HINTS = {
     "gateway.token": 'Found "gateway.token" in config. Use "gateway.auth.token" instead.',
@@ -213,10 +216,18 @@ _TYPE_NAMES = {
 
 def validate(raw: Any) -> list[str]:
     """Every problem with C{raw}, as sorted C{<dotted.path>: <message>} lines."""
+    try:
+        _IS_VALID(raw)
+        return check_rules(raw)
+    except fastjsonschema.JsonSchemaException as e:
+        fallback = f"<root>: {e.message}"
+    # Only a broken file pays for jsonschema, which names every problem.
+    from jsonschema import Draft7Validator
+
     issues: set[str] = set()
-    for error in _VALIDATOR.iter_errors(raw):
+    for error in Draft7Validator(SCHEMA).iter_errors(raw):
         issues.update(_describe(error))
-    return sorted(issues) + check_rules(raw)
+    return (sorted(issues) or [fallback]) + check_rules(raw)
 
 
 def _describe(error: ValidationError) -> list[str]:

@@ -5,7 +5,8 @@ allowed values}), because clients show that text to people.
 
 Every frame is checked on the hot path, so validity is decided by a schema compiled to
 Python (fastjsonschema); only an invalid value goes through jsonschema, which lists
-every problem for the message.
+every problem for the message. jsonschema is imported on that first invalid value: a
+gateway that never sees one never pays its memory.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import fastjsonschema
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid value
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
 
 
 @lru_cache(maxsize=None)
@@ -38,14 +41,19 @@ class Checker:
     """One schema, compiled twice: a fast validity test and an explaining validator."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._schema = schema
         self._valid = fastjsonschema.compile(dict(schema), use_default=False)
-        self._explain = Draft7Validator(schema)
+        self._explain: Draft7Validator | None = None
 
     def __call__(self, instance: Any) -> str | None:
         """None when C{instance} is valid, else its problems as one line."""
         try:
             self._valid(instance)
         except fastjsonschema.JsonSchemaException as e:
+            if self._explain is None:
+                from jsonschema import Draft7Validator
+
+                self._explain = Draft7Validator(self._schema)
             return problems(self._explain, instance) or e.message
         return None
 
