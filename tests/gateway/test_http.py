@@ -96,3 +96,16 @@ async def test_websocket_upgrade_on_any_path(gateway, path):
     client = await connect(gateway.reactor, gateway.url + path, token=TOKEN)
     gateway.clients.append(client)
     assert client.hello["type"] == "hello-ok"
+
+
+@pytest_twisted.ensureDeferred
+async def test_loopback_bind_also_listens_on_ipv6_when_available(gateway):
+    from openclaw.gateway.bindhost import ipv6_available
+
+    if not ipv6_available():
+        pytest.skip("this machine cannot bind ::1")
+    from openclaw.cli.client import connect
+
+    client = await connect(gateway.reactor, f"ws://[::1]:{gateway.service.port}", token=TOKEN)
+    gateway.clients.append(client)
+    assert client.hello["type"] == "hello-ok"

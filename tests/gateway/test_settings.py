@@ -121,3 +121,26 @@ def test_dev_reset_removes_config_and_workspace(home, environ):
     second = _resolve(environ, None, dev=True, reset=True)
     assert [n for n in second.notices if n.startswith("Dev reset: removed")]
     assert second.token != token  # a fresh config got a fresh token
+
+
+def test_password_file_and_its_errors(environ, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\n")
+    settings = _resolve(environ, {"gateway": {"mode": "local", "auth": {"mode": "password"}}}, **{"password-file": str(secret)})
+    assert (settings.authMode, settings.password) == ("password", "from-file")
+    with pytest.raises(StartupError) as caught:
+        _resolve(environ, None, **{"password-file": str(tmp_path / "missing")})
+    assert caught.value.exitCode == 1 and "Could not read --password-file" in caught.value.message
+    with pytest.raises(StartupError) as caught:
+        _resolve(environ, None, password="x", **{"password-file": str(secret)})
+    assert (caught.value.message, caught.value.exitCode) == ("Use either --password or --password-file.", 1)
+
+
+@pytest.mark.parametrize("value", ["", "  ", "undefined", "null"])
+def test_placeholder_secrets(environ, value):
+    environ["OPENCLAW_GATEWAY_TOKEN"] = value  # an unset variable expanded by a unit file: ignored
+    settings = _resolve(environ, {"gateway": {"mode": "local"}})
+    assert settings.tokenGenerated
+    with pytest.raises(StartupError) as caught:
+        _resolve(environ, None, token=value)
+    assert caught.value.exitCode == 1 and caught.value.message.startswith("Invalid --token:")
