@@ -81,6 +81,14 @@ class RunningGateway:
         self.clients.append(client)
         return client
 
+    async def rejected(self, **kwargs):
+        """Connect expecting a refused handshake; returns the L{ConnectRejected}."""
+        from openclaw.cli.client import ConnectRejected
+
+        with pytest.raises(ConnectRejected) as caught:
+            await self.connect(**kwargs)
+        return caught.value
+
     def open(self, params=None, headers=None):
         """A raw socket: the handshake is driven by the test (None = send nothing)."""
         from openclaw.cli.client import open_socket

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-import pytest
 import pytest_twisted
 
 SHUTDOWN_LINE = "received SIGTERM; shutting down"

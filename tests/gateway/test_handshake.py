@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from openclaw.cli.client import ConnectRejected, connect_params
+from openclaw.cli.client import connect_params
 from tests.conftest import TOKEN
 
 
@@ -48,15 +48,9 @@ async def test_probe_client_gets_no_scopes_with_protocol_3_to_4(gateway):
     }
 
 
-async def _rejected(gateway, **kwargs) -> ConnectRejected:
-    with pytest.raises(ConnectRejected) as caught:
-        await gateway.connect(**kwargs)
-    return caught.value
-
-
 @pytest_twisted.ensureDeferred
 async def test_wrong_token(gateway):
-    err = await _rejected(gateway, token="wrong")
+    err = await gateway.rejected(token="wrong")
     assert err.code == "INVALID_REQUEST"
     assert err.message == "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)"
     assert err.details == {
@@ -68,13 +62,13 @@ async def test_wrong_token(gateway):
 
 @pytest_twisted.ensureDeferred
 async def test_wrong_token_hint_for_backend(gateway):
-    err = await _rejected(gateway, token="wrong", clientId="gateway-client", mode="backend")
+    err = await gateway.rejected(token="wrong", clientId="gateway-client", mode="backend")
     assert err.message == "unauthorized: gateway token mismatch (provide gateway auth token)"
 
 
 @pytest_twisted.ensureDeferred
 async def test_password_field_in_token_mode_is_a_token_mismatch(gateway):
-    err = await _rejected(gateway, token=None, password="nope")
+    err = await gateway.rejected(token=None, password="nope")
     assert err.details["code"] == "AUTH_TOKEN_MISMATCH"
 
 
@@ -86,7 +80,7 @@ async def test_shared_token_in_password_field_is_accepted(gateway):
 
 @pytest_twisted.ensureDeferred
 async def test_no_credentials_needs_device_identity(gateway):
-    err = await _rejected(gateway, token=None)
+    err = await gateway.rejected(token=None)
     assert (err.code, err.message, err.details) == (
         "NOT_PAIRED", "device identity required", {"code": "DEVICE_IDENTITY_REQUIRED"},
     )
@@ -96,7 +90,7 @@ async def test_no_credentials_needs_device_identity(gateway):
 @pytest.mark.parametrize("low, high", [(5, 5), (3, 3)])
 @pytest_twisted.ensureDeferred
 async def test_protocol_mismatch(gateway, low, high):
-    err = await _rejected(gateway, minProtocol=low, maxProtocol=high)
+    err = await gateway.rejected(minProtocol=low, maxProtocol=high)
     assert err.message == "protocol mismatch"
     assert err.details == {
         "code": "PROTOCOL_MISMATCH", "clientMinProtocol": low, "clientMaxProtocol": high,
@@ -107,20 +101,20 @@ async def test_protocol_mismatch(gateway, low, high):
 
 @pytest_twisted.ensureDeferred
 async def test_invalid_role(gateway):
-    err = await _rejected(gateway, role="superuser")
+    err = await gateway.rejected(role="superuser")
     assert (err.message, err.closeCode, err.closeReason) == ("invalid role", 1008, "invalid role")
 
 
 @pytest_twisted.ensureDeferred
 async def test_invalid_connect_params(gateway):
-    err = await _rejected(gateway, clientId="bogus")
+    err = await gateway.rejected(clientId="bogus")
     expected = "invalid connect params: at /client/id: must be equal to one of the allowed values"
     assert (err.message, err.closeCode, err.closeReason) == (expected, 1008, expected)
 
 
 @pytest_twisted.ensureDeferred
 async def test_control_ui_without_origin(gateway):
-    err = await _rejected(gateway, clientId="openclaw-control-ui", mode="webchat")
+    err = await gateway.rejected(clientId="openclaw-control-ui", mode="webchat")
     assert err.details == {"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED", "reason": "origin missing or invalid"}
 
 
@@ -185,7 +179,7 @@ async def test_huge_error_answer_before_hello_is_capped(gateway):
 @pytest_twisted.ensureDeferred
 async def test_connect_while_stopping_is_told_to_retry(gateway):
     gateway.service.hub.accepting = False
-    err = await _rejected(gateway)
+    err = await gateway.rejected()
     assert (err.code, err.message) == ("UNAVAILABLE", "connect unavailable during gateway restart/suspension")
     assert err.error["retryable"] is True and err.error["retryAfterMs"] == 1000
     assert (err.closeCode, err.closeReason) == (1013, "gateway restart in progress")

@@ -8,7 +8,6 @@ import pytest
 import pytest_twisted
 import treq
 
-from openclaw.cli.client import ConnectRejected
 from tests.conftest import TOKEN, local_config
 
 
@@ -19,17 +18,11 @@ def gateway_config():
     return config
 
 
-async def _rejected(gateway, **kwargs) -> ConnectRejected:
-    with pytest.raises(ConnectRejected) as caught:
-        await gateway.connect(**kwargs)
-    return caught.value
-
-
 @pytest_twisted.ensureDeferred
 async def test_lockout_after_max_attempts(gateway):
     for _ in range(2):
-        assert (await _rejected(gateway, token="wrong")).details["code"] == "AUTH_TOKEN_MISMATCH"
-    locked = await _rejected(gateway, token=TOKEN)  # even the right token waits out the lock
+        assert (await gateway.rejected(token="wrong")).details["code"] == "AUTH_TOKEN_MISMATCH"
+    locked = await gateway.rejected(token=TOKEN)  # even the right token waits out the lock
     assert locked.code == "INVALID_REQUEST"
     assert locked.message == "unauthorized: too many failed authentication attempts (retry later)"
     assert locked.details == {

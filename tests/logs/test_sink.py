@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from twisted.logger import Logger, LogLevel, LogPublisher, globalLogPublisher
+from twisted.logger import Logger, LogPublisher, globalLogPublisher
 
 from openclaw.logs.file import DEFAULT_MAX_FILE_BYTES
 from openclaw.logs.sink import LogSettings, LogSink
