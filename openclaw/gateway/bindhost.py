@@ -7,11 +7,13 @@ import ipaddress
 import os
 import socket
 import struct
+from functools import lru_cache
 
 _SIOCGIFADDR = 0x8915
 _TAILNET = ipaddress.ip_network("100.64.0.0/10")
 
 
+@lru_cache(maxsize=1024)  # asked for every connection, with few distinct peers
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback

@@ -32,7 +32,7 @@ from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import system
 from openclaw.gateway.settings import GatewaySettings, StartupError, resolve
-from openclaw.gateway.site import make_site
+from openclaw.gateway.site import make_port_factory
 from openclaw.logs import LogSettings, LogSink
 
 _log = Logger(namespace="gateway")
@@ -131,7 +131,7 @@ class GatewayService(MultiService):
         )
         self.hub.health.setServiceParent(self)
         system.register(registry, self.hub)
-        self.site, self.wsFactory = make_site(self.hub, reactor)
+        self.portFactory = make_port_factory(self.hub, reactor)
 
     # start ---------------------------------------------------------------------
 
@@ -174,7 +174,7 @@ class GatewayService(MultiService):
         port = s.port
         for index, host in enumerate(s.bindHosts):
             try:
-                self._ports.append(self._reactor.listenTCP(port, self.site, interface=host))
+                self._ports.append(self._reactor.listenTCP(port, self.portFactory, interface=host))
                 port = self.port  # companions share the primary's port, even one the OS picked
             except CannotListenError as e:
                 if index > 0:

@@ -1,11 +1,21 @@
 """
-The one site on the gateway port: a WebSocket upgrade on any path goes to autobahn,
-everything else to the klein app. Security headers are set on every response.
+The one port: a WebSocket upgrade on any path goes to autobahn, everything else to
+the klein app. Security headers are set on every HTTP response.
+
+L{GatewayPortFactory} looks at the head of a new connection's first request: an
+upgrade goes straight to autobahn's protocol, which parses it once; anything else
+to the twisted.web L{GatewaySite}. The site hands later upgrades on a kept-alive
+HTTP connection to autobahn as well (L{GatewayRoot}), so both paths serve the same
+protocol; the direct one saves parsing every handshake twice.
 """
 
 from __future__ import annotations
 
+import re
+
 from autobahn.twisted.resource import WebSocketResource
+from twisted.internet.protocol import Factory, Protocol
+from twisted.protocols.policies import TimeoutMixin
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.iweb import IRequest
@@ -49,9 +59,62 @@ class GatewaySite(Site):
         pass
 
 
-def make_site(hub, reactor) -> tuple[GatewaySite, GatewayWebSocketFactory]:
+_HEAD_END = b"\r\n\r\n"
+_WEBSOCKET_UPGRADE = re.compile(rb"\r\nupgrade:[ \t]*websocket[ \t]*\r\n", re.IGNORECASE)
+#: Beyond this a request head is not a WebSocket handshake we serve; twisted.web
+#: applies its own limits to it.
+_MAX_HEAD = 16_384
+_FIRST_BYTES_TIMEOUT = 15
+
+
+class _FirstRequest(Protocol, TimeoutMixin):
+    """Reads up to the end of the first request head, then hands the connection over."""
+
+    def __init__(self, factory: "GatewayPortFactory", addr) -> None:
+        self._factory = factory
+        self._addr = addr
+        self._buffer = b""
+
+    def connectionMade(self) -> None:
+        self.setTimeout(_FIRST_BYTES_TIMEOUT)
+
+    def dataReceived(self, data: bytes) -> None:
+        self._buffer += data
+        end = self._buffer.find(_HEAD_END)
+        if end < 0 and len(self._buffer) < _MAX_HEAD:
+            return
+        self.setTimeout(None)
+        head = self._buffer[: end + 2] if end >= 0 else b""
+        target = self._factory.websocket if _WEBSOCKET_UPGRADE.search(head) else self._factory.site
+        protocol = target.buildProtocol(self._addr)
+        transport, buffered = self.transport, self._buffer
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        protocol.dataReceived(buffered)
+
+    def timeoutConnection(self) -> None:
+        self.transport.abortConnection()
+
+
+class GatewayPortFactory(Factory):
+    """What listens on the gateway port."""
+
+    noisy = False
+
+    def __init__(self, site: Site, websocket: GatewayWebSocketFactory) -> None:
+        self.site = site
+        self.websocket = websocket
+
+    def buildProtocol(self, addr) -> Protocol:
+        return _FirstRequest(self, addr)
+
+    def logPrefix(self) -> str:
+        return "gateway"
+
+
+def make_port_factory(hub, reactor) -> GatewayPortFactory:
     factory = GatewayWebSocketFactory(hub, reactor)
     root = GatewayRoot(WebSocketResource(factory), GatewayHttp(hub).app.resource())
     site = GatewaySite(root, reactor=reactor)
     site.noisy = False
-    return site, factory
+    return GatewayPortFactory(site, factory)

@@ -7,6 +7,10 @@ import json
 import pytest
 import pytest_twisted
 import treq
+from twisted.internet import reactor as reactor_
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
 
 from tests.conftest import TOKEN
 
@@ -109,3 +113,56 @@ async def test_loopback_bind_also_listens_on_ipv6_when_available(gateway):
     client = await connect(gateway.reactor, f"ws://[::1]:{gateway.service.port}", token=TOKEN)
     gateway.clients.append(client)
     assert client.hello["type"] == "hello-ok"
+
+
+class _Raw(Protocol):
+    """A plain TCP client that collects what the gateway sends."""
+
+    def __init__(self):
+        self.data = b""
+        self.waiting = None
+
+    def dataReceived(self, data):
+        self.data += data
+        if self.waiting is not None and self.waiting[0] in self.data:
+            marker, d = self.waiting
+            self.waiting = None
+            d.callback(self.data)
+
+    def until(self, marker: bytes):
+        d = Deferred()
+        if marker in self.data:
+            d.callback(self.data)
+        else:
+            self.waiting = (marker, d)
+        return d.addTimeout(5, reactor_)
+
+
+_UPGRADE = (
+    b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+@pytest_twisted.ensureDeferred
+async def test_upgrade_after_plain_http_on_a_kept_alive_connection(gateway):
+    """The first request decides where a connection goes; a later upgrade still works."""
+    endpoint = TCP4ClientEndpoint(gateway.reactor, "127.0.0.1", gateway.service.port)
+    raw = await connectProtocol(endpoint, _Raw())
+    raw.transport.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await raw.until(b'"status":"live"}')
+    raw.transport.write(_UPGRADE)
+    data = await raw.until(b"connect.challenge")
+    assert b"HTTP/1.1 101 Switching Protocols" in data
+    raw.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_split_upgrade_request_is_reassembled(gateway):
+    endpoint = TCP4ClientEndpoint(gateway.reactor, "127.0.0.1", gateway.service.port)
+    raw = await connectProtocol(endpoint, _Raw())
+    for i in range(0, len(_UPGRADE), 7):
+        raw.transport.write(_UPGRADE[i : i + 7])
+    data = await raw.until(b"connect.challenge")
+    assert data.startswith(b"HTTP/1.1 101 Switching Protocols")
+    raw.transport.loseConnection()
