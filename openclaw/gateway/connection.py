@@ -135,6 +135,12 @@ class GatewayConnection(WebSocketServerProtocol):
     def onPong(self, payload: bytes) -> None:
         self._awaitingPong = False
 
+    def connectionLost(self, reason) -> None:
+        super().connectionLost(reason)
+        # autobahn resolves is_closed with the protocol itself: a cycle that would
+        # keep every closed connection alive until the next full garbage collection.
+        self.is_closed = None
+
     # producer: tells us when the peer stops reading ---------------------------
 
     def pauseProducing(self) -> None:
