@@ -25,13 +25,15 @@ class ProfileError(Exception):
     """A global profile flag is wrong; the CLI exits 2 with this message."""
 
 
+def is_placeholder(value: str) -> bool:
+    """Blank, or the text an unset variable expands to in shells and unit files."""
+    return value.strip() in ("", "undefined", "null")
+
+
 def _set(value: str | None) -> str | None:
-    if value is None:
+    if value is None or is_placeholder(value):
         return None
-    value = value.strip()
-    if value in ("", "undefined", "null"):
-        return None
-    return value
+    return value.strip()
 
 
 def home_dir(environ: Mapping[str, str]) -> str:

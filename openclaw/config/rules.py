@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-_PLACEHOLDERS = ("", "undefined", "null")
+from openclaw.paths import is_placeholder
+
 
 BOTH_SECRETS_WITHOUT_MODE = (
     "Invalid config: gateway.auth.token and gateway.auth.password are both configured, "
@@ -27,7 +28,7 @@ def _auth_issues(auth: dict[str, Any]) -> list[str]:
     issues = []
     for key in ("token", "password"):
         value = auth.get(key)
-        if isinstance(value, str) and value.strip() in _PLACEHOLDERS:
+        if isinstance(value, str) and is_placeholder(value):
             issues.append(f'gateway.auth.{key}: must not be empty, "undefined" or "null"')
     if "mode" not in auth and _configured(auth.get("token")) and _configured(auth.get("password")):
         issues.append(f"gateway.auth.mode: {BOTH_SECRETS_WITHOUT_MODE}")
@@ -57,7 +58,7 @@ def _section(parent: Any, key: str) -> dict[str, Any]:
 def _configured(value: Any) -> bool:
     """A plaintext secret that is not a placeholder, or a SecretRef object."""
     if isinstance(value, str):
-        return value.strip() not in _PLACEHOLDERS
+        return not is_placeholder(value)
     return isinstance(value, dict)
 
 

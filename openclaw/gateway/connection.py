@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -44,8 +45,6 @@ def _truncate(reason: str) -> str:
 
 
 def _origin_is_local(origin: str) -> bool:
-    from urllib.parse import urlsplit
-
     host = urlsplit(origin).hostname or ""
     return is_loopback(host)
 
@@ -57,7 +56,6 @@ class GatewayConnection(WebSocketServerProtocol):
     #: more than the rest of a handshake. Our factory puts them on a class of its
     #: own instead (see L{GatewayWebSocketFactory}), so there is nothing to copy.
     CONFIG_ATTRS = ()
-
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +73,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._closedWaiters: list[Deferred] = []
         self._peerIp = ""
         self._peer = ""
+        self._local = False
         self._headers: dict[str, str] = {}
 
     @property
@@ -88,6 +87,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._peerIp = peer.host
         self._peer = f"{peer.host}:{peer.port}"
         self._headers = request.headers
+        self._local = auth.is_direct_local(self._peerIp, self._headers)
 
     def onOpen(self) -> None:
         hub = self.hub
@@ -178,9 +178,6 @@ class GatewayConnection(WebSocketServerProtocol):
         except Rejection as rejection:
             self._reject(requestId, rejection)
 
-    def _isLocal(self) -> bool:
-        return auth.is_direct_local(self._peerIp, self._headers)
-
     def _checkOrigin(self, client: dict[str, Any]) -> None:
         origin = self._headers.get("origin")
         if origin is None and client["id"] not in handshake.CONTROL_UI_CLIENTS:
@@ -193,7 +190,7 @@ class GatewayConnection(WebSocketServerProtocol):
     def _authenticate(self, requestId: str, params: dict[str, Any]) -> None:
         settings = self.hub.settings
         if settings.authMode == "none":
-            self._welcome(requestId, params, handshake.granted_scopes(params, self._isLocal()))
+            self._welcome(requestId, params, handshake.granted_scopes(params, self._local))
             return
         kind = settings.authMode  # token | password: either wire field may carry it
         presented = params.get("auth", {})
@@ -201,7 +198,7 @@ class GatewayConnection(WebSocketServerProtocol):
         client = params["client"]
         if not secret:
             if "device" in params:
-                raise handshake.secret_failure(kind, "missing", client, self._isLocal())
+                raise handshake.secret_failure(kind, "missing", client, self._local)
             raise handshake.device_identity_required()
         limiter: auth.FailureLimiter = self.hub.limiter
         who = auth.Client.of(self._peerIp, self._headers.get("origin"))
@@ -210,7 +207,7 @@ class GatewayConnection(WebSocketServerProtocol):
             raise handshake.rate_limited(lockedMs)
         if auth.secret_matches(secret, settings.secret):
             limiter.succeeded(who, kind)
-            self._welcome(requestId, params, handshake.granted_scopes(params, self._isLocal()))
+            self._welcome(requestId, params, handshake.granted_scopes(params, self._local))
             return
         delay = limiter.failed(who, kind)
         _log.warn(
@@ -219,7 +216,7 @@ class GatewayConnection(WebSocketServerProtocol):
             conn=self.connId, peer=self._peer, remote=self._peerIp, client=client["id"], mode=client["mode"],
             version=client["version"], role=self.role, kind=kind,
         )
-        rejection = handshake.secret_failure(kind, "mismatch", client, self._isLocal())
+        rejection = handshake.secret_failure(kind, "mismatch", client, self._local)
         self.phase = "authenticating"
         self._timer = self.hub.clock.callLater(delay, self._rejectLater, requestId, rejection)
 

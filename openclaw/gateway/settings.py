@@ -132,18 +132,15 @@ def _mode_guard(config: Mapping[str, Any] | None, allowUnconfigured: bool) -> No
     )
 
 
-_PLACEHOLDERS = ("", "undefined", "null")
-
-
 def _secret(cliValue: str | None, configValue: Any, envName: str, name: str, environ: Mapping[str, str]) -> str | None:
     """CLI > plaintext config > env; an env var also wins over a configured SecretRef."""
     flag = name.rsplit(".", 1)[1]
     if cliValue is not None:
-        if cliValue.strip() in _PLACEHOLDERS:
+        if P.is_placeholder(cliValue):
             raise StartupError(f"Invalid --{flag}: empty or a placeholder ({cliValue!r} is not a secret).", 1)
         return cliValue
     envValue = environ.get(envName)
-    if envValue is not None and envValue.strip() in _PLACEHOLDERS:
+    if envValue is not None and P.is_placeholder(envValue):
         envValue = None  # an unset variable expanded by a shell or a unit file
     if configValue is None or (envValue and not isinstance(configValue, str)):
         return envValue
