@@ -8,7 +8,7 @@ from typing import Mapping
 from twisted.python import usage
 
 
-def run(argv: list[str], environ: Mapping[str, str]) -> int:
+def main(argv: list[str], environ: Mapping[str, str]) -> int:
     from openclaw.gateway.service import Options, makeService
     from openclaw.gateway.settings import StartupError
 

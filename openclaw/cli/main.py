@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from importlib import import_module
+from typing import Sequence
 
 from openclaw import VERSION
 from openclaw.paths import ProfileError, select_profile
@@ -27,15 +28,10 @@ Global options:
 """
 
 
-def _gateway(argv: list[str]) -> int:
-    from openclaw.cli.gateway_run import run
-
-    if argv[:1] == ["run"]:
-        argv = argv[1:]
-    return run(argv, os.environ)
-
-
-COMMANDS: dict[str, Callable[[list[str]], int]] = {"gateway": _gateway}
+#: command → the module whose C{main(argv, environ) -> int} runs it (imported on use).
+COMMANDS: dict[str, str] = {
+    "gateway": "openclaw.cli.gateway",
+}
 
 
 @dataclass
@@ -84,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args or args[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
         raise SystemExit(0 if args else 1)
-    command = COMMANDS.get(args[0])
-    if command is None:
+    module = COMMANDS.get(args[0])
+    if module is None:
         sys.stderr.write(f"error: unknown command '{args[0]}'\n\n{USAGE}")
         raise SystemExit(1)
-    raise SystemExit(command(args[1:]))
+    raise SystemExit(import_module(module).main(args[1:], os.environ))

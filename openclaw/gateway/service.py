@@ -31,6 +31,9 @@ from openclaw.gateway import methods as _methods, portowner
 from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import system
+
+#: The RPC method families; each module's C{register(registry, gateway)} adds its methods.
+METHOD_FAMILIES = (system,)
 from openclaw.gateway.settings import GatewaySettings, StartupError, resolve
 from openclaw.gateway.site import make_port_factory
 from openclaw.logs import LogSettings, LogSink
@@ -130,7 +133,8 @@ class GatewayService(MultiService):
             clock, self.agents, self.channels, lambda: False, self.hub.healthCommitted
         )
         self.hub.health.setServiceParent(self)
-        system.register(registry, self.hub)
+        for family in METHOD_FAMILIES:
+            family.register(registry, self)
         self.portFactory = make_port_factory(self.hub, reactor)
 
     # start ---------------------------------------------------------------------

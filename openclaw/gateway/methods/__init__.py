@@ -1,5 +1,6 @@
 """
-The RPC method registry. Each family module defines C{register(registry, services)}
+The RPC method registry. Each family module (listed in C{service.METHOD_FAMILIES}) defines
+C{register(registry, gateway)}, gateway being the L{GatewayService},
 and adds C{name → Method(scope, handler, params)}; a handler receives
 C{(params, ctx)} and returns a value or a Deferred, or raises L{GatewayError}.
 """

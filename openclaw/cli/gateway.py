@@ -1,0 +1,18 @@
+"""C{openclaw gateway [run|status|probe|...]}: the subcommand table; no subcommand means C{run}."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import MutableMapping
+
+#: subcommand → the module whose C{main(argv, environ) -> int} runs it (imported on use).
+SUBCOMMANDS: dict[str, str] = {
+    "run": "openclaw.cli.gateway_run",
+}
+
+
+def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
+    name = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
+    if argv[:1] == [name]:
+        argv = argv[1:]
+    return import_module(SUBCOMMANDS[name]).main(argv, environ)
