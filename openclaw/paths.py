@@ -12,7 +12,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping, MutableMapping
+from typing import Any, Mapping, MutableMapping
 
 DEFAULT_PORT = 18789
 DEV_PORT = 19001
@@ -124,6 +124,18 @@ def env_port(environ: Mapping[str, str]) -> int | None:
         return None
     value = int(port)
     return value if 0 < value < 65536 else None
+
+
+def configured_port(environ: Mapping[str, str], config: Mapping[str, Any] | None) -> tuple[int, str]:
+    """C{OPENCLAW_GATEWAY_PORT} → C{gateway.port} → 18789, with the source's name."""
+    envPort = env_port(environ)
+    if envPort is not None:
+        return envPort, "OPENCLAW_GATEWAY_PORT"
+    gateway = (config or {}).get("gateway")
+    configured = gateway.get("port") if isinstance(gateway, Mapping) else None
+    if isinstance(configured, int):  # the config schema checked its range
+        return configured, "gateway.port"
+    return DEFAULT_PORT, "default"
 
 
 def log_file_name(profile: str | None, day: date) -> str:

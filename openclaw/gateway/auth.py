@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from twisted.internet.interfaces import IReactorTime
 
-from openclaw.gateway.bindhost import is_loopback
+from openclaw.bindhost import is_loopback
 from openclaw.gateway.settings import RateLimit
 
 _MAX_BUCKETS = 10_000

@@ -20,7 +20,7 @@ from zope.interface import implementer
 from twisted.internet.interfaces import IPushProducer
 
 from openclaw.gateway import auth
-from openclaw.gateway.bindhost import is_loopback
+from openclaw.bindhost import is_loopback
 from openclaw.gateway.methods import CallContext
 from openclaw.protocol import frames, handshake, scopes
 from openclaw.protocol.errors import INVALID_REQUEST, UNAVAILABLE, GatewayError

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from openclaw import paths as P
 from openclaw.config.load import ConfigError, load_config
-from openclaw.gateway import bindhost, configfile
+from openclaw import bindhost
+from openclaw.gateway import configfile
 
 EX_CONFIG = 78
 
@@ -97,13 +98,7 @@ def resolve_port(cliPort: str | None, environ: Mapping[str, str], config: Mappin
     """C{--port} → C{OPENCLAW_GATEWAY_PORT} → C{gateway.port} → 18789, with the source."""
     if cliPort is not None:
         return _parse_port(str(cliPort)), "--port"
-    envPort = P.env_port(environ)
-    if envPort is not None:
-        return envPort, "OPENCLAW_GATEWAY_PORT"
-    configured = _get(config, "gateway.port")  # the config schema checked its range
-    if configured is not None:
-        return configured, "gateway.port"
-    return P.DEFAULT_PORT, "default"
+    return P.configured_port(environ, config)
 
 
 def _mode_guard(config: Mapping[str, Any] | None, allowUnconfigured: bool) -> None:

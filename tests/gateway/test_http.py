@@ -104,7 +104,7 @@ async def test_websocket_upgrade_on_any_path(gateway, path):
 
 @pytest_twisted.ensureDeferred
 async def test_loopback_bind_also_listens_on_ipv6_when_available(gateway):
-    from openclaw.gateway.bindhost import ipv6_available
+    from openclaw.bindhost import ipv6_available
 
     if not ipv6_available():
         pytest.skip("this machine cannot bind ::1")
