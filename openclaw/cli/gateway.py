@@ -8,6 +8,8 @@ from typing import MutableMapping
 #: subcommand → the module whose C{main(argv, environ) -> int} runs it (imported on use).
 SUBCOMMANDS: dict[str, str] = {
     "run": "openclaw.cli.gateway_run",
+    "status": "openclaw.cli.gateway_status",
+    "probe": "openclaw.cli.gateway_probe",
 }
 
 

@@ -17,7 +17,9 @@ from openclaw.paths import ProfileError, select_profile
 USAGE = """Usage: openclaw [--dev | --profile <name>] [--log-level <level>] [--no-color] <command> [options]
 
 Commands:
-  gateway       Run the gateway in the foreground (alias: gateway run)
+  gateway       Run the gateway in the foreground (alias: gateway run); gateway status|probe
+  health        The gateway's health snapshot
+  status        Local diagnosis and the gateway overview
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
@@ -31,6 +33,8 @@ Global options:
 #: command → the module whose C{main(argv, environ) -> int} runs it (imported on use).
 COMMANDS: dict[str, str] = {
     "gateway": "openclaw.cli.gateway",
+    "health": "openclaw.cli.health",
+    "status": "openclaw.cli.status",
 }
 
 

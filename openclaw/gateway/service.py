@@ -27,7 +27,8 @@ from twisted.python import usage
 from openclaw.agents.runtime import AgentRuntime
 from openclaw.channels.manager import ChannelManager
 from openclaw.config.environ import config_environ
-from openclaw.gateway import methods as _methods, portowner
+from openclaw import portowner
+from openclaw.gateway import methods as _methods
 from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import system

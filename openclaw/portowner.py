@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from openclaw.procs import alive, command_line
+
 _LISTEN = "0A"
 
 
@@ -23,8 +25,20 @@ class Listener:
     command: str
 
 
-def _listening_inodes(port: int) -> set[str]:
-    inodes = set()
+def _address(hexAddress: str) -> str:
+    """C{0100007F:4B65} (as in C{/proc/net/tcp[6]}) → C{127.0.0.1:19301}, C{[::1]:19301}."""
+    host, port = hexAddress.rsplit(":", 1)
+    raw = bytes.fromhex(host)
+    # The kernel prints each 32-bit word in host (little-endian) byte order.
+    packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    if len(packed) == 4:
+        return f"{socket.inet_ntop(socket.AF_INET, packed)}:{int(port, 16)}"
+    return f"[{socket.inet_ntop(socket.AF_INET6, packed)}]:{int(port, 16)}"
+
+
+def _listening_sockets(port: int) -> dict[str, str]:
+    """inode → local address of every listening TCP socket on C{port}."""
+    sockets = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table, encoding="ascii") as f:
@@ -35,21 +49,18 @@ def _listening_inodes(port: int) -> set[str]:
             fields = row.split()
             local, state, inode = fields[1], fields[3], fields[9]
             if state == _LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
-                inodes.add(inode)
-    return inodes
+                sockets[inode] = _address(local)
+    return sockets
 
 
-def _command(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-    except OSError:
-        return "?"
+def listening_addresses(port: int) -> list[str]:
+    """The local addresses listening on C{port}, e.g. C{["127.0.0.1:18789", "[::1]:18789"]}."""
+    return sorted(set(_listening_sockets(port).values()))
 
 
 def listeners(port: int) -> list[Listener]:
     """Processes holding a listening socket on C{port} (those this user may inspect)."""
-    inodes = _listening_inodes(port)
+    inodes = _listening_sockets(port)
     if not inodes:
         return []
     found = []
@@ -64,7 +75,7 @@ def listeners(port: int) -> list[Listener]:
         for fd in fds:
             try:
                 if os.readlink(f"/proc/{entry}/fd/{fd}") in wanted:
-                    found.append(Listener(int(entry), _command(int(entry))))
+                    found.append(Listener(int(entry), command_line(int(entry))))
                     break
             except OSError:
                 continue
@@ -86,15 +97,6 @@ def _bindable(host: str, port: int) -> bool:
             return False
 
 
-def _alive(pid: int) -> bool:
-    """Running, and not a zombie waiting to be reaped by its parent."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def free_port(port: int, host: str, log) -> None:
     """
     SIGTERM the processes listening on C{port} (never ourselves), SIGKILL them after
@@ -111,11 +113,11 @@ def free_port(port: int, host: str, log) -> None:
         log.info("force: killed pid {pid} ({cmd}) on port {port}", pid=target.pid, cmd=target.command, port=port)
     started = time.monotonic()
     escalated = False
-    while any(_alive(t.pid) for t in targets):
+    while any(alive(t.pid) for t in targets):
         elapsed = time.monotonic() - started
         if elapsed >= 0.7 and not escalated:
             for t in targets:
-                if _alive(t.pid):
+                if alive(t.pid):
                     os.kill(t.pid, signal.SIGKILL)
             escalated = True
             log.info("force: escalated to SIGKILL while freeing port {port}", port=port)
