@@ -18,7 +18,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
-from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.defer import Deferred, TimeoutError, fail
 from twisted.internet.endpoints import HostnameEndpoint
 
 from openclaw import VERSION
@@ -63,8 +63,13 @@ class _Protocol(WebSocketClientProtocol):
         self.factory.client._closedWith(code, reason)
 
 
+#: The connect params, or a function of the challenge payload that builds them
+#: (a device signs the challenge's nonce).
+ConnectParams = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+
+
 class GatewayClient:
-    def __init__(self, reactor: Any, connectParams: dict[str, Any], onEvent: Callable[[dict], None] | None) -> None:
+    def __init__(self, reactor: Any, connectParams: ConnectParams, onEvent: Callable[[dict], None] | None) -> None:
         self._reactor = reactor
         self._params = connectParams
         self._onEvent = onEvent
@@ -123,7 +128,8 @@ class GatewayClient:
                 d.errback(GatewayCallError(frame["error"]))
 
     def _sendConnect(self) -> None:
-        d = self._request("connect", self._params)
+        params = self._params(self.challenge or {}) if callable(self._params) else self._params
+        d = self._request("connect", params)
 
         def welcomed(hello: dict[str, Any]) -> None:
             self.hello = hello
@@ -158,6 +164,8 @@ class GatewayClient:
     # API ----------------------------------------------------------------------
 
     def _request(self, method: str, params: Any = None) -> Deferred:
+        if self.closed.called:  # the gateway went away (say, it restarted) since the last call
+            return fail(GatewayClosed(self.closeCode, self.closeReason))
         requestId = self._nextId()
         d: Deferred = Deferred(lambda _: self._pending.pop(requestId, None))  # cancel = forget it
         self._pending[requestId] = d
@@ -186,6 +194,7 @@ def connect_params(
     *,
     token: str | None = None,
     password: str | None = None,
+    deviceToken: str | None = None,
     clientId: str = "cli",
     mode: str = "cli",
     scopes: tuple[str, ...] | list[str] = ("operator.read",),
@@ -212,13 +221,13 @@ def connect_params(
         "role": role,
         "scopes": list(scopes),
     }
-    auth = {k: v for k, v in (("token", token), ("password", password)) if v}
+    auth = {k: v for k, v in (("token", token), ("password", password), ("deviceToken", deviceToken)) if v}
     if auth:
         params["auth"] = auth
     return params
 
 
-def open_socket(reactor: Any, url: str, params: dict[str, Any] | None, onEvent=None, timeout: float = 10.0, headers: dict[str, str] | None = None) -> tuple[GatewayClient, Deferred]:
+def open_socket(reactor: Any, url: str, params: ConnectParams | None, onEvent=None, timeout: float = 10.0, headers: dict[str, str] | None = None) -> tuple[GatewayClient, Deferred]:
     """
     Open the socket and run the handshake with C{params} (or, when None, send
     nothing after the challenge: tests drive such sockets by hand).
@@ -239,9 +248,24 @@ def open_socket(reactor: Any, url: str, params: dict[str, Any] | None, onEvent=N
     return client, endpoint.connect(factory)
 
 
-async def connect(reactor: Any, url: str, *, timeout: float = 10.0, onEvent=None, **kwargs: Any) -> GatewayClient:
-    """Connect and complete the handshake; raises L{ConnectRejected} or L{GatewayClosed}."""
-    client, connected = open_socket(reactor, url, connect_params(**kwargs), onEvent, timeout)
+async def connect(
+    reactor: Any,
+    url: str,
+    *,
+    timeout: float = 10.0,
+    onEvent=None,
+    sign: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
+    **kwargs: Any,
+) -> GatewayClient:
+    """
+    Connect and complete the handshake; raises L{ConnectRejected} or L{GatewayClosed}.
+    C{sign(params, challenge)} returns the C{device} block for the connect params.
+    """
+    params: ConnectParams = connect_params(**kwargs)
+    if sign is not None:
+        base = params
+        params = lambda challenge: {**base, "device": sign(base, challenge)}  # noqa: E731
+    client, connected = open_socket(reactor, url, params, onEvent, timeout)
     await connected
     ready = client.ready
     ready.addTimeout(timeout, reactor)

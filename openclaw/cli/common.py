@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import orjson
 from twisted.internet import error as netError
 from twisted.internet.defer import TimeoutError, ensureDeferred
+from twisted.internet.threads import deferToThread
 from twisted.python import usage
 from twisted.python.failure import Failure
 
@@ -121,13 +122,25 @@ def read_local_config(environ: Mapping[str, str]) -> LocalConfig:
 # options -----------------------------------------------------------------------
 
 
-class ClientOptions(usage.Options):
+class CommandOptions(usage.Options):
+    """What every command's options share: C{--json}, and the environment."""
+
+    optFlags = [["json", None, "Print one JSON document on stdout."]]
+
+    def __init__(self, environ: MutableMapping[str, str]) -> None:
+        super().__init__()
+        self.environ = environ
+
+    def opt_version(self) -> None:  # -V belongs to the global flags only
+        raise usage.UsageError("unknown option --version")
+
+
+class ClientOptions(CommandOptions):
     """The gateway-client options of an RPC command; subclass per command."""
 
     #: C{--timeout} when not given, in milliseconds.
     defaultTimeoutMs = 30000
 
-    optFlags = [["json", None, "Print one JSON document on stdout."]]
     optParameters = [
         ["url", None, None, "Gateway WebSocket URL (needs --token or --password)."],
         ["port", None, None, "Local loopback gateway port (not with --url)."],
@@ -137,17 +150,13 @@ class ClientOptions(usage.Options):
     ]
 
     def __init__(self, environ: MutableMapping[str, str]) -> None:
-        super().__init__()
-        self.environ = environ
+        super().__init__(environ)
         self._local: LocalConfig | None = None
 
-    def opt_version(self) -> None:  # -V belongs to the global flags only
-        raise usage.UsageError("unknown option --version")
-
     def postOptions(self) -> None:
-        self.timeoutMs = _positive_int("--timeout", self["timeout"], self.defaultTimeoutMs)
+        self.timeoutMs = positive_int("--timeout", self["timeout"], self.defaultTimeoutMs)
         if self["port"] is not None:
-            self["port"] = _positive_int("--port", self["port"], 0)
+            self["port"] = positive_int("--port", self["port"], 0)
             if self["url"]:
                 raise usage.UsageError("Use either --url or --port, not both.")
 
@@ -158,7 +167,7 @@ class ClientOptions(usage.Options):
         return self._local
 
 
-def _positive_int(flag: str, raw: str | None, default: int) -> int:
+def positive_int(flag: str, raw: str | None, default: int) -> int:
     if raw is None:
         return default
     text = str(raw).strip()
@@ -196,6 +205,8 @@ class Target:
     mode: str
     token: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    #: Where this CLI keeps its device identity and the device tokens it was given.
+    stateDir: str | None = None
 
     @property
     def auth(self) -> str:
@@ -249,6 +260,7 @@ def resolve_target(options: ClientOptions) -> Target:
     """
     local = options.local
     env = local.environ
+    stateDir = local.paths.stateDir
     flagToken, flagPassword = options["token"], options["password"]
     if options["url"]:
         if not (flagToken or flagPassword):
@@ -257,22 +269,23 @@ def resolve_target(options: ClientOptions) -> Target:
                 "Fix: pass --token or --password with --url.\n"
                 "For the default local or SSH-tunneled Gateway, remove --url to use the configured target."
             )
-        return Target(options["url"], "--url", "explicit", flagToken, flagPassword)
+        return Target(options["url"], "--url", "explicit", flagToken, flagPassword, stateDir)
     envToken = _text(env.get("OPENCLAW_GATEWAY_TOKEN"))
     envPassword = _text(env.get("OPENCLAW_GATEWAY_PASSWORD"))
     envUrl = _text(env.get("OPENCLAW_GATEWAY_URL"))
     if envUrl and options["port"] is None:
-        return Target(envUrl, "OPENCLAW_GATEWAY_URL", "env", flagToken or envToken, flagPassword or envPassword)
+        return Target(envUrl, "OPENCLAW_GATEWAY_URL", "env", flagToken or envToken, flagPassword or envPassword, stateDir)
     remote = local.get("gateway.mode") == "remote" and options["port"] is None
     if remote and _text(local.get("gateway.remote.url")):
-        token = flagToken or _text(local.get("gateway.remote.token")) or envToken or _text(local.get("gateway.auth.token"))
-        password = flagPassword or envPassword or _text(local.get("gateway.remote.password")) or _text(local.get("gateway.auth.password"))
-        return Target(local.get("gateway.remote.url"), "config gateway.remote.url", "remote", token, password)
+        secret = lambda dotted: configured_secret(local, dotted)  # noqa: E731
+        token = flagToken or secret("gateway.remote.token") or envToken or secret("gateway.auth.token")
+        password = flagPassword or envPassword or secret("gateway.remote.password") or secret("gateway.auth.password")
+        return Target(local.get("gateway.remote.url"), "config gateway.remote.url", "remote", token, password, stateDir)
     token, password = local_secrets(local)
-    return Target(local_url(local, options["port"]), "local loopback", "local", flagToken or token, flagPassword or password)
+    return Target(local_url(local, options["port"]), "local loopback", "local", flagToken or token, flagPassword or password, stateDir)
 
 
-def _configured_secret(local: LocalConfig, dotted: str) -> str | None:
+def configured_secret(local: LocalConfig, dotted: str) -> str | None:
     """A configured secret: plaintext, or its SecretRef resolved here (None when it does not resolve)."""
     value = local.get(dotted)
     ref = as_ref(value)
@@ -288,14 +301,14 @@ def local_secrets(local: LocalConfig) -> tuple[str | None, str | None]:
     """Token and password for the local gateway: config, then environment, then the remote ones."""
     env = local.environ
     token = (
-        _configured_secret(local, "gateway.auth.token")
+        configured_secret(local, "gateway.auth.token")
         or _text(env.get("OPENCLAW_GATEWAY_TOKEN"))
-        or _configured_secret(local, "gateway.remote.token")
+        or configured_secret(local, "gateway.remote.token")
     )
     password = (
-        _configured_secret(local, "gateway.auth.password")
+        configured_secret(local, "gateway.auth.password")
         or _text(env.get("OPENCLAW_GATEWAY_PASSWORD"))
-        or _configured_secret(local, "gateway.remote.password")
+        or configured_secret(local, "gateway.remote.password")
     )
     return token, password
 
@@ -329,6 +342,32 @@ def _transport_reason(failure: BaseException, target: Target) -> tuple[str, str]
     return "error", str(failure) or type(failure).__name__
 
 
+def insecure_plaintext(target: Target) -> bool:
+    """Plain C{ws://} to a host that is not literally loopback (refused unless allowed)."""
+    return target.url.startswith("ws://") and not target.isLoopback
+
+
+async def _device_signer(target: Target, role: str) -> tuple[Callable | None, str | None, Any]:
+    """
+    (sign, deviceToken, identity) for a connection: the device identity is left
+    out when a shared secret goes to a literally-loopback host, as OpenClaw's CLI
+    does; without a shared secret the cached device token (if any) goes along.
+    """
+    if target.stateDir is None or (target.isLoopback and target.auth != "none"):
+        return None, None, None
+    from openclaw.cli import identity as ids
+
+    device = await deferToThread(ids.load_or_create, target.stateDir)
+    cached = None
+    if target.auth == "none":
+        cached = await deferToThread(ids.load_token, target.stateDir, device.deviceId, role)
+
+    def sign(params: dict[str, Any], challenge: dict[str, Any]) -> dict[str, Any]:
+        return ids.device_block(device, params, challenge.get("nonce", ""), challenge.get("ts", 0))
+
+    return sign, (cached or {}).get("token"), device
+
+
 async def open_client(
     reactor: Any,
     target: Target,
@@ -341,17 +380,27 @@ async def open_client(
     onEvent: Callable[[dict], None] | None = None,
 ) -> GatewayClient:
     """
-    Connect and complete the handshake. A refused handshake and a dead target
-    both become a L{CliError}: C{gateway_auth_error} or C{gateway_transport_error}.
+    Connect and complete the handshake, signing with this CLI's device identity
+    when the target needs it (and keeping the device token the gateway issues).
+    A refused handshake and a dead target both become a L{CliError}:
+    C{gateway_auth_error} or C{gateway_transport_error}.
     """
+    if insecure_plaintext(target) and os.environ.get("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS") != "1":
+        raise CliError(
+            f"Refusing plaintext ws:// to {target.host}: use wss://, an SSH tunnel to 127.0.0.1, "
+            "or set OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1 on a trusted private network."
+        )
+    sign, deviceToken, device = await _device_signer(target, "operator")
     try:
-        return await connect(
+        client = await connect(
             reactor,
             target.url,
             timeout=timeoutMs / 1000,
             onEvent=onEvent,
+            sign=sign,
             token=target.token,
             password=target.password,
+            deviceToken=deviceToken,
             clientId=clientId,
             mode=mode,
             scopes=scopes,
@@ -372,6 +421,12 @@ async def open_client(
             kind=kind,
             timeoutMs=timeoutMs,
         )
+    issued = ((client.hello or {}).get("auth") or {}).get("deviceToken")
+    if device is not None and issued:
+        from openclaw.cli import identity as ids
+
+        await deferToThread(ids.store_token, target.stateDir, device.deviceId, "operator", issued, client.scopes)
+    return client
 
 
 async def call(client: GatewayClient, method: str, params: Any, timeoutMs: int) -> Any:
@@ -418,6 +473,8 @@ def run_cli(options: usage.Options, body: Callable[[Any], Awaitable[int | None]]
     ensureDeferred(body(reactor)).addBoth(done)
     if "result" not in outcome:
         reactor.run()
+    if "result" not in outcome:  # the reactor stopped first: SIGINT/SIGTERM (say, ending logs --follow)
+        return 130
     result = outcome["result"]
     if isinstance(result, Failure):
         if isinstance(result.value, CliError):

@@ -19,6 +19,7 @@ from openclaw.cli.common import (
     Style,
     Target,
     call,
+    configured_secret,
     local_secrets,
     local_url,
     open_client,
@@ -47,17 +48,13 @@ def targets(options: ProbeOptions) -> list[tuple[str, str, Target]]:
     remoteUrl = local.get("gateway.remote.url")
     if isinstance(remoteUrl, str) and remoteUrl:
         active = local.get("gateway.mode") == "remote"
-        token, password = local.get("gateway.remote.token"), local.get("gateway.remote.password")
-        found.append((
-            "configuredRemote",
-            "Remote (configured)" if active else "Remote (configured, inactive)",
-            Target(remoteUrl, "config gateway.remote.url", "remote",
-                   token if isinstance(token, str) else None, password if isinstance(password, str) else None),
-        ))
+        token, password = configured_secret(local, "gateway.remote.token"), configured_secret(local, "gateway.remote.password")
+        label = "Remote (configured)" if active else "Remote (configured, inactive)"
+        found.append(("configuredRemote", label, Target(remoteUrl, "config gateway.remote.url", "remote", token, password, local.paths.stateDir)))
     token, password = local_secrets(local)
     if not options["url"]:
         token, password = options["token"] or token, options["password"] or password
-    found.append(("localLoopback", "Local loopback", Target(local_url(local, options["port"]), "local loopback", "local", token, password)))
+    found.append(("localLoopback", "Local loopback", Target(local_url(local, options["port"]), "local loopback", "local", token, password, local.paths.stateDir)))
     return found
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from typing import Any, MutableMapping
 
 from twisted.internet.threads import deferToThread
@@ -236,7 +237,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
         if not options["no-probe"]:
             target = resolve_target(options)
             if target.source == "local loopback":  # the service's own port wins over the config's
-                target = Target(report["gateway"]["probeUrl"], target.source, target.mode, target.token, target.password)
+                target = replace(target, url=report["gateway"]["probeUrl"])
             report["rpc"] = await probe(reactor, target, options.timeoutMs)
         failed = options["require-rpc"] and not report["rpc"]["ok"]
         if options["json"]:
