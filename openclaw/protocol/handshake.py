@@ -1,7 +1,7 @@
 """
 The connect handshake as pure decisions: protocol window, role, the shared-secret
-verdict, the scopes a device-less client keeps, and the exact error each failure
-sends before the socket closes.
+verdict, the device proof, the scopes a device-less client keeps, and the exact
+error each failure sends before the socket closes.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from openclaw.protocol import device
+from openclaw.protocol.device import VerifiedDevice
 from openclaw.protocol.errors import INVALID_REQUEST, NOT_PAIRED, UNAVAILABLE, GatewayError
 from openclaw.protocol.validation import check
 
@@ -140,11 +142,12 @@ def _hint(kind: str, reason: str, client: Mapping[str, Any], isLocal: bool) -> s
 
 
 def secret_failure(
-    kind: str, reason: str, client: Mapping[str, Any], isLocal: bool
+    kind: str, reason: str, client: Mapping[str, Any], isLocal: bool, retryWithDeviceToken: bool = False
 ) -> Rejection:
     """
     A wrong or missing shared secret. C{kind} is C{token} or C{password};
-    C{reason} is C{missing} or C{mismatch}.
+    C{reason} is C{missing} or C{mismatch}. C{retryWithDeviceToken}: a device sent a
+    token that was neither the secret nor its device token, and may retry with the latter.
     """
     hint = _hint(kind, reason, client, isLocal)
     nextStep = "update_auth_configuration" if reason == "missing" else "update_auth_credentials"
@@ -155,11 +158,90 @@ def secret_failure(
             {
                 "code": f"AUTH_{kind.upper()}_{reason.upper()}",
                 "authReason": f"{kind}_{reason}",
-                "canRetryWithDeviceToken": False,
-                "recommendedNextStep": nextStep,
+                "canRetryWithDeviceToken": retryWithDeviceToken,
+                "recommendedNextStep": "retry_with_device_token" if retryWithDeviceToken else nextStep,
             },
         )
     )
+
+
+_DEVICE_TOKEN_FAILURES = {
+    "device_token_mismatch": (
+        "unauthorized: device token mismatch (rotate/reissue device token)",
+        "AUTH_DEVICE_TOKEN_MISMATCH",
+        "update_auth_credentials",
+    ),
+    "scope_mismatch": (
+        "unauthorized: device token scope mismatch (re-pair or approve scope upgrade)",
+        "AUTH_SCOPE_MISMATCH",
+        "review_auth_configuration",
+    ),
+}
+
+
+def device_token_failure(authReason: str) -> Rejection:
+    """A device token that is not this device's (C{device_token_mismatch}) or too narrow (C{scope_mismatch})."""
+    message, code, nextStep = _DEVICE_TOKEN_FAILURES[authReason]
+    return _reject(
+        GatewayError(
+            INVALID_REQUEST,
+            message,
+            {"code": code, "authReason": authReason, "canRetryWithDeviceToken": False, "recommendedNextStep": nextStep},
+        )
+    )
+
+
+def device_proof(params: Mapping[str, Any], challengeNonce: str, nowMs: int) -> VerifiedDevice:
+    """The verified C{device} block, or the C{DEVICE_AUTH_*} rejection (close 1008)."""
+    try:
+        return device.verify(params, challengeNonce, nowMs)
+    except GatewayError as error:
+        raise _reject(error) from None
+
+
+_PAIRING_REASONS = {
+    "not-paired": ("device is not approved yet", "Approve this device from the pending pairing requests."),
+    "role-upgrade": (
+        "device is asking for a higher role than currently approved",
+        "Review the requested role upgrade, then approve the pending request.",
+    ),
+    "scope-upgrade": (
+        "device is asking for more scopes than currently approved",
+        "Review the requested scopes, then approve the pending upgrade.",
+    ),
+    "metadata-upgrade": (
+        "device identity changed and must be re-approved",
+        "Review the refreshed device details, then approve the pending request.",
+    ),
+}
+
+
+def pairing_required(
+    reason: str,
+    requestId: str,
+    deviceId: str,
+    role: str,
+    scopes: list[str],
+    approved: Mapping[str, list[str]] | None = None,
+) -> Rejection:
+    """
+    A device that must be approved first (C{NOT_PAIRED}/C{PAIRING_REQUIRED}); the
+    close reason names the pending request. C{approved}: what an upgrade starts from.
+    """
+    requirement, hint = _PAIRING_REASONS[reason]
+    message = f"pairing required: {requirement}"
+    details: dict[str, Any] = {
+        "code": "PAIRING_REQUIRED",
+        "reason": reason,
+        "requestId": requestId,
+        "remediationHint": hint,
+        "deviceId": deviceId,
+        "requestedRole": role,
+        "requestedScopes": scopes,
+    }
+    if approved is not None:
+        details.update(approvedRoles=approved["roles"], approvedScopes=approved["scopes"])
+    return Rejection(GatewayError(NOT_PAIRED, message, details), CLOSE_POLICY, f"{message} (requestId: {requestId})")
 
 
 def rate_limited(retryAfterMs: int) -> Rejection:

@@ -31,23 +31,32 @@ def satisfies(granted: Iterable[str], required: str) -> bool:
     return any(required in _IMPLIED.get(scope, ()) for scope in held)
 
 
-#: Events and the scope a connection needs to receive them. Events not listed are
-#: never delivered (fail closed).
+def _each(scope: str, *events: str) -> dict[str, str]:
+    return dict.fromkeys(events, scope)
+
+
+#: Events and the scope a connection needs to receive them (C{spec/events.md} §2, as
+#: the 2026.9.6 build has it). Events not listed are never delivered (fail closed).
 EVENT_SCOPES: dict[str, str] = {
-    "tick": NONE,
-    "health": NONE,
-    "heartbeat": NONE,
-    "shutdown": NONE,
-    "gateway.suspension": NONE,
-    "update.available": NONE,
-    "presence": READ,
-    "agent": READ,
-    "chat": READ,
-    "chat.metadata.changed": READ,
-    "sessions.changed": READ,
-    "config.changed": READ,
-    "device.pair.requested": PAIRING,
-    "device.pair.resolved": PAIRING,
+    **_each(NONE, "tick", "health", "heartbeat", "shutdown", "gateway.suspension", "update.available"),
+    **_each(
+        READ, "presence", "agent", "chat", "chat.metadata.changed", "sessions.changed", "session.message",
+        "session.tool", "session.operation", "session.observer", "session.typing", "cron", "task",
+        "config.changed", "skills.changed", "plugins.changed", "node.presence", "node.hostStats", "talk.event",
+        "voicewake.changed", "mentions.changed", "users.prefs.changed",
+    ),
+    **_each(
+        APPROVALS, "exec.approval.requested", "exec.approval.resolved", "plugin.approval.requested",
+        "plugin.approval.resolved", "openclaw.approval.requested", "openclaw.approval.resolved", "session.approval",
+    ),
+    **_each(
+        PAIRING, "device.pair.requested", "device.pair.resolved", "device.pair.changed",
+        "device.pair.setup.completed", "device.pair.setup.deliveryUncertain", "node.pair.requested",
+        "node.pair.resolved",
+    ),
+    **_each(QUESTIONS, "question.requested", "question.resolved"),
+    **_each(TALK, "talk.mode", "talk.voice.change"),
+    **_each(ADMIN, "terminal.data", "terminal.exit", "plugins.install.progress", "update.run.changed"),
 }
 
 
