@@ -8,6 +8,7 @@ L{read_config} and L{load_config} return just the config dict.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ class ConfigSource:
     path: str
     config: dict[str, Any]
     included: tuple[str, ...]
+    #: L{content_hash} of the main file as read (C{config.get}'s C{hash}, the write guard).
+    hash: str = ""
+
+
+def content_hash(text: str) -> str:
+    """The hash clients see for a config file's raw text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
@@ -62,7 +70,8 @@ def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
         raise ConfigError(path, [f"{path}: not a regular file"])
     tree = IncludeTree(path, include_roots(path, environ))
     try:
-        raw = tree.load(read_text(path))
+        text = read_text(path)
+        raw = tree.load(text)
     except IncludeError as e:
         raise ConfigError(path, [str(e)], tree.files) from None
     if not isinstance(raw, dict):
@@ -70,7 +79,7 @@ def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
     config, issues = substitute(raw, apply_env_vars(raw, environ))
     if issues:
         raise ConfigError(path, issues, tree.files)
-    return ConfigSource(path, config, tuple(tree.files))
+    return ConfigSource(path, config, tuple(tree.files), content_hash(text))
 
 
 def read_config(path: str, environ: Mapping[str, str]) -> dict[str, Any] | None:

@@ -5,31 +5,20 @@ bootstrap and the generated loopback token. Both replace the file atomically.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
-from typing import Any
 
 import json5
 
+from openclaw.config.edit import atomic_write_json
+from openclaw.config.load import content_hash
 from openclaw.paths import Paths
 
 
-def atomic_write_json(path: str, data: Any) -> None:
-    """Write C{data} as JSON next to C{path}, then rename over it (owner-only mode)."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".openclaw-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def current_hash(path: str) -> str:
+    """The content hash of the config file as it is on disk now."""
+    with open(path, encoding="utf-8") as f:
+        return content_hash(f.read())
 
 
 def _dev_workspace(paths: Paths) -> str:

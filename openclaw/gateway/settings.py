@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from openclaw import paths as P
-from openclaw.config.load import ConfigError, load_config
+from openclaw.config.load import ConfigError, ConfigSource, load_source
+from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw import bindhost
 from openclaw.gateway import configfile
 
@@ -32,6 +33,14 @@ class StartupError(Exception):
         super().__init__(message)
         self.message = message
         self.exitCode = exitCode
+
+
+class SecretsUnavailable(StartupError):
+    """An active SecretRef did not resolve; C{detail} says which and why (never a value)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Startup failed: required secrets are unavailable. {detail}", 1)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -56,12 +65,21 @@ class GatewaySettings:
     tokenGenerated: bool = False
     rateLimit: RateLimit = RateLimit()
     allowedOrigins: tuple[str, ...] = ()
+    #: The Control UI: served from the user's asset dir (C{root}; none is shipped) under C{basePath}.
+    controlUiEnabled: bool = True
+    controlUiRoot: str | None = None
+    controlUiBasePath: str = ""
     handshakeTimeoutMs: int = 15_000
     tickIntervalMs: int = 30_000
     verbose: bool = False
     wsLog: str = "auto"
     notices: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The accepted config file: its content hash and the files it includes (the watch set).
+    configHash: str | None = None
+    includedFiles: tuple[str, ...] = ()
+    #: The resolved SecretRefs this settings object was built with (one immutable snapshot).
+    secrets: SecretsSnapshot = field(default_factory=SecretsSnapshot, repr=False)
 
     @property
     def secret(self) -> str | None:
@@ -127,7 +145,9 @@ def _mode_guard(config: Mapping[str, Any] | None, allowUnconfigured: bool) -> No
     )
 
 
-def _secret(cliValue: str | None, configValue: Any, envName: str, name: str, environ: Mapping[str, str]) -> str | None:
+def _secret(
+    cliValue: str | None, configValue: Any, envName: str, name: str, environ: Mapping[str, str], resolved: SecretsSnapshot
+) -> str | None:
     """CLI > plaintext config > env; an env var also wins over a configured SecretRef."""
     flag = name.rsplit(".", 1)[1]
     if cliValue is not None:
@@ -141,15 +161,8 @@ def _secret(cliValue: str | None, configValue: Any, envName: str, name: str, env
         return envValue
     if isinstance(configValue, str):
         return configValue
-    if configValue.get("source") == "env" and environ.get(configValue["id"]):
-        return environ[configValue["id"]]
-    # file and exec providers arrive with the secrets runtime; until then fail closed.
-    raise StartupError(
-        f"Startup failed: required secrets are unavailable. {name} references "
-        f"{configValue.get('source')}:{configValue.get('provider')}:{configValue.get('id')}, "
-        "which could not be resolved.",
-        EX_CONFIG,
-    )
+    # an inactive ref (say, auth mode password for the token) has no value
+    return resolved.get(name) or envValue
 
 
 def _read_password_file(path: str) -> str:
@@ -160,7 +173,9 @@ def _read_password_file(path: str) -> str:
         raise StartupError(f"Could not read --password-file {path}: {e.strerror}", 1)
 
 
-def resolve_auth(options: Mapping[str, Any], config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[str, str | None, str | None]:
+def resolve_auth(
+    options: Mapping[str, Any], config: Mapping[str, Any], environ: Mapping[str, str], resolved: SecretsSnapshot
+) -> tuple[str, str | None, str | None]:
     """Auth mode, token and password, by the precedence of the auth spec."""
     if options.get("password") and options.get("password-file"):
         raise StartupError("Use either --password or --password-file.", 1)
@@ -171,9 +186,9 @@ def resolve_auth(options: Mapping[str, Any], config: Mapping[str, Any], environ:
     if options.get("password-file"):
         cliPassword = _read_password_file(options["password-file"])
     token = _secret(options.get("token"), _get(config, "gateway.auth.token"),
-                    "OPENCLAW_GATEWAY_TOKEN", "gateway.auth.token", environ)
+                    "OPENCLAW_GATEWAY_TOKEN", "gateway.auth.token", environ, resolved)
     password = _secret(cliPassword, _get(config, "gateway.auth.password"),
-                       "OPENCLAW_GATEWAY_PASSWORD", "gateway.auth.password", environ)
+                       "OPENCLAW_GATEWAY_PASSWORD", "gateway.auth.password", environ, resolved)
 
     mode = cliMode or _get(config, "gateway.auth.mode")
     if mode is None:  # (both secrets in the config with no mode is a config error already)
@@ -215,7 +230,8 @@ def _bind_mode(options: Mapping[str, Any], config: Mapping[str, Any]) -> str:
 def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySettings:
     """
     The start-up guard, in OpenClaw's order: config, port and bind flags, the
-    C{gateway.mode} guard, auth, and the refusal to bind beyond loopback without auth.
+    C{gateway.mode} guard, secrets, auth, and the refusal to bind beyond loopback
+    without auth. Start-up may write the config file (dev bootstrap, generated token).
     """
     paths = P.Paths.fromEnvironment(environ)
     notices: list[str] = []
@@ -228,17 +244,40 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
     if isDev and not os.path.exists(paths.configPath):
         notices += configfile.write_dev_config(paths)
     try:
-        config = load_config(paths.configPath, environ)
+        source = load_source(paths.configPath, environ)
     except ConfigError as e:
         raise StartupError(
             f"Gateway failed to start: Invalid config at {e.path}:\n{e}", EX_CONFIG
         )
+    return build(options, environ, paths, source, notices)
+
+
+def build(
+    options: Mapping[str, Any],
+    environ: Mapping[str, str],
+    paths: P.Paths,
+    source: ConfigSource | None,
+    notices: list[str] | None = None,
+    runtimeToken: str | None = None,
+) -> GatewaySettings:
+    """
+    Settings from a loaded config. A reload passes the running gateway's
+    C{runtimeToken}: a token generated at start-up then stays in use instead of a
+    new one being generated and written. Blocking (secret providers): reloads call
+    it in a thread.
+    """
+    notices = list(notices or ())
+    config = None if source is None else source.config
     effective = config or {}
     port, portSource = resolve_port(options.get("port"), environ, effective)
     bindMode = _bind_mode(options, effective)
     _mode_guard(config, bool(options.get("allow-unconfigured")))
     warnings = _unsupported(effective)
-    authMode, token, password = resolve_auth(options, effective, environ)
+    try:
+        resolved = resolve_secrets(effective, environ)
+    except SecretResolutionError as e:
+        raise SecretsUnavailable(str(e)) from None
+    authMode, token, password = resolve_auth(options, effective, environ, resolved)
     customHost = _get(effective, "gateway.customBindHost")
     if bindMode == "custom" and not customHost:
         raise StartupError("gateway.bind=custom requires gateway.customBindHost", EX_CONFIG)
@@ -250,22 +289,28 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
         )
     loopback = all(bindhost.is_loopback(h) for h in hosts)
 
+    configHash = None if source is None else source.hash
     tokenGenerated = False
     if authMode == "token" and not token:
         if not loopback:
             _refuse_without_auth(bindMode, hosts[0], port)
-        token = secrets.token_hex(24)
         tokenGenerated = True
-        if config is None:  # --allow-unconfigured without a config file writes nothing
-            notices.append(
-                "Gateway auth token was missing. Generated a runtime token for this startup "
-                "without changing config; restart will generate a different token."
-            )
+        if runtimeToken is not None:
+            token = runtimeToken
         else:
-            notices.append(configfile.persist_token(paths.configPath, token))
+            token = secrets.token_hex(24)
+            if config is None:  # --allow-unconfigured without a config file writes nothing
+                notices.append(
+                    "Gateway auth token was missing. Generated a runtime token for this startup "
+                    "without changing config; restart will generate a different token."
+                )
+            else:
+                notices.append(configfile.persist_token(paths.configPath, token))
+                configHash = configfile.current_hash(paths.configPath)
     if not loopback and (authMode == "none" or not (token if authMode == "token" else password)):
         _refuse_without_auth(bindMode, hosts[0], port)
 
+    controlUiRoot = _control_ui_root(effective, paths.configPath, warnings)
     rl = _get(effective, "gateway.auth.rateLimit", {}) or {}
     timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
     return GatewaySettings(
@@ -281,17 +326,41 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
         tokenGenerated=tokenGenerated,
         rateLimit=RateLimit(**{k: v for k, v in rl.items() if k in RateLimit.__dataclass_fields__}),
         allowedOrigins=tuple(_get(effective, "gateway.controlUi.allowedOrigins", ()) or ()),
+        controlUiEnabled=_get(effective, "gateway.controlUi.enabled", True) is not False,
+        controlUiRoot=controlUiRoot,
+        controlUiBasePath=_base_path(_get(effective, "gateway.controlUi.basePath", "") or ""),
         handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
         verbose=bool(options.get("verbose")),
         wsLog=options.get("ws-log", "auto"),
         notices=tuple(notices),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings) + resolved.warnings,
+        configHash=configHash,
+        includedFiles=() if source is None else source.included,
+        secrets=resolved,
     )
 
 
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
+def _base_path(raw: str) -> str:
+    """C{/openclaw/} → C{/openclaw}; empty (or C{/}) serves the Control UI at the root."""
+    stripped = raw.strip().strip("/")
+    return f"/{stripped}" if stripped else ""
+
+
+def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[str]) -> str | None:
+    """The Control UI asset dir (relative to the config file), or None with a warning when unusable."""
+    raw = _get(config, "gateway.controlUi.root")
+    if not raw:
+        return None
+    root = os.path.join(os.path.dirname(configPath), os.path.expanduser(raw))
+    if not os.path.isfile(os.path.join(root, "index.html")):
+        warnings.append(f"gateway.controlUi.root has no index.html ({root}); the Control UI is not served.")
+        return None
+    return os.path.realpath(root)
+
+
 _NOT_YET_ACTIVE = (
-    "gateway.controlUi", "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
+    "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
     "gateway.trustedProxies", "gateway.channelHealthCheckMinutes", "hooks", "channels", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):

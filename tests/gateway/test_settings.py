@@ -60,15 +60,18 @@ def test_env_token_beats_a_secret_ref(environ):
     assert _resolve(environ, ref).token == "from-env"
 
 
-def test_env_secret_ref_resolves_and_other_refs_fail_closed(environ):
+def test_env_secret_ref_resolves_and_unresolvable_refs_fail_start_up(environ):
     environ["MY_TOKEN"] = "from-ref"
     ref = {"gateway": {"mode": "local", "auth": {"token": {"source": "env", "provider": "default", "id": "MY_TOKEN"}}}}
     assert _resolve(environ, ref).token == "from-ref"
     ref["gateway"]["auth"]["token"] = {"source": "exec", "provider": "vault", "id": "gw"}
     with pytest.raises(StartupError) as caught:
         _resolve(environ, ref)
-    assert caught.value.exitCode == 78
-    assert caught.value.message.startswith("Startup failed: required secrets are unavailable.")
+    assert caught.value.exitCode == 1  # a generic start-up failure, as in OpenClaw
+    assert caught.value.message == (
+        "Startup failed: required secrets are unavailable. "
+        'gateway.auth.token could not be resolved (provider "vault" is not configured)'
+    )
 
 
 def test_password_mode_when_only_a_password_is_set(environ):
@@ -104,9 +107,9 @@ def test_loopback_and_custom_bind_hosts(environ):
 
 
 def test_inactive_sections_are_warned_about(environ):
-    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "controlUi": {"enabled": True}}}
+    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "tools": {"allow": []}}}
     assert _resolve(environ, config).warnings == (
-        "gateway.controlUi is configured but not served by this gateway version yet; ignoring it.",
+        "gateway.tools is configured but not served by this gateway version yet; ignoring it.",
     )
 
 

@@ -1,0 +1,201 @@
+"""
+C{openclaw secrets reload}: ask the running gateway to resolve its SecretRefs again.
+C{openclaw secrets audit}: a local, read-only scan for plaintext secrets and refs
+that do not resolve. Neither ever prints a secret value.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Mapping, MutableMapping
+
+from dotenv import dotenv_values
+from twisted.python import usage
+
+from openclaw.cli.common import (
+    ClientOptions,
+    CliError,
+    call,
+    fail,
+    open_client,
+    parse,
+    print_json,
+    read_local_config,
+    require_credentials,
+    resolve_target,
+    run_cli,
+)
+from openclaw.config.includes import IncludeError, IncludeTree, include_roots, read_text
+from openclaw.config.secrets import (
+    SecretResolutionError,
+    active_refs,
+    inactive_reason,
+    resolve_ref,
+    sensitive_paths,
+)
+from openclaw.config.substitute import has_reference
+from openclaw.paths import is_placeholder
+
+USAGE = """Usage: openclaw secrets <command> [options]
+
+Commands:
+  reload   Re-resolve the running gateway's SecretRefs and swap them in at once
+  audit    Find plaintext secrets and unresolvable SecretRefs (prints no values)
+"""
+
+MAX_LISTED = 20
+STATUS_HINT = "Hint: openclaw gateway status --deep"
+
+
+class ReloadOptions(ClientOptions):
+    synopsis = "Usage: openclaw secrets reload [--json] [--url <ws-url>] [--port <n>] [--token <t>] [--password <p>] [--timeout <ms>]"
+    optFlags = [["expect-final", None, "Wait for the final answer (secrets.reload has only that one)."]]
+
+
+def reload_main(argv: list[str], environ: MutableMapping[str, str]) -> int:
+    options = parse(ReloadOptions, argv, environ, "secrets reload")
+
+    async def body(reactor: Any) -> int:
+        target = resolve_target(options)
+        require_credentials(target, options.local, "secrets reload")
+        client = await open_client(reactor, target, options.timeoutMs)
+        try:
+            result = await call(client, "secrets.reload", {}, options.timeoutMs)
+        except CliError as e:
+            detail = e.message.removeprefix("secrets.reload failed: ")  # the gateway's own words stay
+            raise CliError(f"Failed to reload secrets: {detail}\n{STATUS_HINT}", e.errorType, **e.extra)
+        finally:
+            client.close()
+        if options["json"]:
+            print_json(result)
+            return 0
+        warnings = result.get("warningCount", 0) if isinstance(result, dict) else 0
+        sys.stdout.write("Secrets reloaded.\n" if not warnings else f"Secrets reloaded with {warnings} warning(s).\n")
+        return 0
+
+    return run_cli(options, body)
+
+
+# audit -------------------------------------------------------------------------
+
+
+class AuditOptions(usage.Options):
+    synopsis = "Usage: openclaw secrets audit [--check] [--allow-exec] [--json]"
+    optFlags = [
+        ["check", None, "Exit 1 when there are findings."],
+        ["allow-exec", None, "Also run exec providers to check their refs (skipped otherwise)."],
+        ["json", None, "Print the report as JSON."],
+    ]
+
+
+def _finding(code: str, file: str, jsonPath: str, message: str) -> dict[str, str]:
+    return {"code": code, "file": file, "jsonPath": jsonPath, "message": message}
+
+
+def _raw_config(path: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The config as written (includes spliced in, C{${VAR}} left as written)."""
+    if not os.path.exists(path):
+        return {}
+    try:
+        raw = IncludeTree(path, include_roots(path, environ)).load(read_text(path))
+    except IncludeError as e:
+        raise CliError(f"Secrets audit failed: {e}", "config_error")
+    return raw if isinstance(raw, dict) else {}
+
+
+def _plaintext(raw: dict[str, Any], file: str) -> list[dict[str, str]]:
+    found = []
+    for path, value in sensitive_paths(raw):
+        if isinstance(value, str) and not is_placeholder(value) and not has_reference(value):
+            found.append(_finding("PLAINTEXT_FOUND", file, path, "plaintext secret value; use a SecretRef"))
+    return found
+
+
+def _dotenv_plaintext(directories: list[str]) -> list[dict[str, str]]:
+    found = []
+    for directory in dict.fromkeys(directories):
+        path = os.path.join(directory, ".env")
+        values = dotenv_values(path, interpolate=False) if os.path.isfile(path) else {}
+        for key, value in values.items():
+            if value and next(sensitive_paths({key: value}), None) is not None:
+                found.append(_finding("PLAINTEXT_FOUND", path, key, "plaintext secret value in a dotenv file"))
+    return found
+
+
+def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
+    """The audit report (never holds a secret value)."""
+    local = read_local_config(environ)
+    configPath = local.paths.configPath
+    findings = _plaintext(_raw_config(configPath, local.environ), configPath)
+    findings += _dotenv_plaintext([local.paths.stateDir, os.path.dirname(configPath)])
+    config = dict(local.config)
+    active, inactive = active_refs(config, local.environ)
+    checked = skipped = 0
+    for path, ref in active.items():
+        if ref.source == "exec" and not allowExec:
+            skipped += 1
+            continue
+        checked += 1
+        try:
+            resolve_ref(config, ref, local.environ)
+        except SecretResolutionError as e:
+            findings.append(_finding("REF_UNRESOLVED", configPath, path, f"{ref.label}: {e}"))
+    for path in inactive:
+        reason = inactive_reason(config, path, local.environ) or ""
+        if reason.endswith("is set"):
+            findings.append(_finding("REF_SHADOWED", configPath, path, f"the ref is shadowed: {reason}"))
+    count = {code: sum(f["code"] == code for f in findings) for code in ("PLAINTEXT_FOUND", "REF_UNRESOLVED", "REF_SHADOWED")}
+    status = "unresolved" if count["REF_UNRESOLVED"] else "findings" if findings else "clean"
+    return {
+        "status": status,
+        "resolution": {"refsChecked": checked, "skippedExecRefs": skipped, "resolvabilityComplete": skipped == 0},
+        "summary": {
+            "plaintextCount": count["PLAINTEXT_FOUND"],
+            "unresolvedRefCount": count["REF_UNRESOLVED"],
+            "shadowedRefCount": count["REF_SHADOWED"],
+            "legacyResidueCount": 0,
+        },
+        "findings": findings,
+    }
+
+
+def audit_main(argv: list[str], environ: MutableMapping[str, str]) -> int:
+    options = AuditOptions()
+    try:
+        options.parseOptions(argv)
+    except usage.UsageError as e:
+        return fail(CliError(f"{e}\nTry: openclaw secrets audit --help"), "--json" in argv)
+    try:
+        report = audit(environ, bool(options["allow-exec"]))
+    except CliError as e:
+        return fail(e, bool(options["json"]))
+    if options["json"]:
+        print_json(report)
+    else:
+        s = report["summary"]
+        lines = [
+            f"Secrets audit: {report['status']}. plaintext={s['plaintextCount']}, "
+            f"unresolved={s['unresolvedRefCount']}, shadowed={s['shadowedRefCount']}, legacy={s['legacyResidueCount']}."
+        ]
+        lines += [f"- [{f['code']}] {f['file']}:{f['jsonPath']} {f['message']}" for f in report["findings"][:MAX_LISTED]]
+        if report["resolution"]["skippedExecRefs"]:
+            lines.append(f"Skipped {report['resolution']['skippedExecRefs']} exec ref(s); pass --allow-exec to check them.")
+        sys.stdout.write("\n".join(lines) + "\n")
+    if report["status"] == "unresolved":
+        return 2
+    return 1 if options["check"] and report["findings"] else 0
+
+
+SUBCOMMANDS = {"reload": reload_main, "audit": audit_main}
+
+
+def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0 if argv else 1
+    command = SUBCOMMANDS.get(argv[0])
+    if command is None:
+        sys.stderr.write(f"error: unknown command 'secrets {argv[0]}'\n\n{USAGE}")
+        return 1
+    return command(argv[1:], environ)
