@@ -7,11 +7,70 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.application.service import MultiService
+from twisted.application.service import MultiService, Service
+from twisted.internet.defer import Deferred, DeferredList, TimeoutError, maybeDeferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+_log = Logger(namespace="gateway/channels")
+
+#: How long one channel's status (and probes) may take, in ms: the default, with
+#: C{probe}, and the bounds a caller's C{timeoutMs} is clamped to.
+STATUS_TIMEOUT_MS = 10000
+PROBE_TIMEOUT_MS = 30000
+MIN_TIMEOUT_MS = 1000
+MAX_TIMEOUT_MS = 30000
+MAX_WARNINGS = 50
+
+
+def status_timeout_ms(probe: bool, timeoutMs: int | None) -> int:
+    if timeoutMs is None:
+        return PROBE_TIMEOUT_MS if probe else STATUS_TIMEOUT_MS
+    return max(MIN_TIMEOUT_MS, min(int(timeoutMs), MAX_TIMEOUT_MS))
 
 
 class ChannelManager(MultiService):
     name = "channels"
+    #: Set by the crash-loop breaker: starting the manager leaves every channel down
+    #: until L{restoreAutoStart}; L{startChannel} still starts one on request.
+    autoStartSuppressed = False
+
+    def suppressAutoStart(self, manualStart: str) -> None:
+        self.autoStartSuppressed = True
+        self._manualStart = manualStart
+
+    def startService(self) -> None:
+        if not self.autoStartSuppressed:
+            return super().startService()
+        Service.startService(self)  # the manager runs; its channels wait
+        for svc in self:
+            _log.warn(
+                "channel autostart suppressed by crash-loop breaker; refusing automatic start for "
+                "{channel}. Start a channel manually with: {hint}",
+                channel=svc.channelId, hint=self._manualStart.replace("<id>", svc.channelId),
+            )
+
+    def restoreAutoStart(self) -> None:
+        """Start the channels the breaker held back (those already started stay as they are)."""
+        self.autoStartSuppressed = False
+        if self.running:
+            for svc in self:
+                if not svc.running:
+                    svc.startService()
+
+    def startChannel(self, channelId: str, accountId: str | None = None) -> list[Any]:
+        """
+        Start C{channelId}'s services (only C{accountId}'s, when given) now, suppressed
+        or not: C{channels.start}. Returns the services started; empty when there is
+        no such channel or it already runs.
+        """
+        started = []
+        for svc in self:
+            wanted = svc.channelId == channelId and accountId in (None, getattr(svc, "accountId", None))
+            if wanted and not svc.running:
+                svc.startService()
+                started.append(svc)
+        return started
 
     def healthSummary(self) -> dict[str, Any]:
         """The channel part of the C{health} snapshot, one record per running channel."""
@@ -24,3 +83,49 @@ class ChannelManager(MultiService):
 
     def summaryLines(self) -> list[str]:
         return [svc.summary() for svc in self]
+
+    def status(
+        self, clock: IReactorTime, probe: bool = False, timeoutMs: int | None = None, channel: str | None = None
+    ) -> Deferred:
+        """
+        The channel part of C{channels.status}: every channel (or just C{channel})
+        asked at once, each bounded by the clamped timeout.  A channel that fails or
+        times out is left out and named in C{warnings}, with C{partial: true}.
+        """
+        selected = [svc for svc in self if channel is None or svc.channelId == channel]
+        limit = status_timeout_ms(probe, timeoutMs)
+        asked = [maybeDeferred(svc.status, probe).addTimeout(limit / 1000, clock) for svc in selected]
+
+        def collect(results: list[tuple[bool, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "channelOrder": [],
+                "channelLabels": {},
+                "channelDetailLabels": {},
+                "channelSystemImages": {},
+                "channelMeta": [],
+                "channels": {},
+                "channelAccounts": {},
+                "channelDefaultAccountId": {},
+            }
+            warnings = []
+            for svc, (ok, value) in zip(selected, results):
+                cid = svc.channelId
+                if not ok:
+                    if value.check(TimeoutError):
+                        warnings.append(f"{cid} summary timed out after {limit}ms")
+                    else:
+                        warnings.append(f"{cid} summary failed: {value.getErrorMessage()}")
+                    continue
+                out["channelOrder"].append(cid)
+                out["channelLabels"][cid] = svc.label
+                out["channelDetailLabels"][cid] = svc.detailLabel
+                out["channelMeta"].append({"id": cid, "label": svc.label, "detailLabel": svc.detailLabel})
+                out["channels"][cid] = value["summary"]
+                out["channelAccounts"][cid] = value["accounts"]
+                out["channelDefaultAccountId"][cid] = value["defaultAccountId"]
+            if warnings:
+                out["partial"] = True
+                out["warnings"] = sorted(warnings)[:MAX_WARNINGS]
+            return out
+
+        return DeferredList(asked, consumeErrors=True).addCallback(collect)
