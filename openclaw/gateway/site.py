@@ -21,6 +21,7 @@ from twisted.web.server import Site
 from twisted.web.iweb import IRequest
 
 from openclaw.gateway.connection import GatewayWebSocketFactory
+from openclaw.gateway.controlui import ControlUi
 from openclaw.gateway.http import GatewayHttp
 
 _COMMON_HEADERS = (
@@ -112,9 +113,16 @@ class GatewayPortFactory(Factory):
         return "gateway"
 
 
+def _control_ui(hub, reactor) -> ControlUi | None:
+    s = hub.settings
+    if not (s.controlUiEnabled and s.controlUiRoot):
+        return None
+    return ControlUi(hub, reactor, s.controlUiRoot, s.controlUiBasePath)
+
+
 def make_port_factory(hub, reactor) -> GatewayPortFactory:
     factory = GatewayWebSocketFactory(hub, reactor)
-    root = GatewayRoot(WebSocketResource(factory), GatewayHttp(hub).app.resource())
+    root = GatewayRoot(WebSocketResource(factory), GatewayHttp(hub, _control_ui(hub, reactor)).app.resource())
     site = GatewaySite(root, reactor=reactor)
     site.noisy = False
     return GatewayPortFactory(site, factory)
