@@ -52,6 +52,14 @@ def expand(path: str, environ: Mapping[str, str]) -> str:
     return path
 
 
+def shorten(path: str, environ: Mapping[str, str]) -> str:
+    """The inverse of L{expand} for display: C{/home/me/.openclaw} → C{~/.openclaw}."""
+    home = home_dir(environ).rstrip("/")
+    if home and (path == home or path.startswith(home + "/")):
+        return "~" + path[len(home) :]
+    return path
+
+
 @dataclass(frozen=True)
 class Paths:
     home: str
@@ -136,6 +144,21 @@ def configured_port(environ: Mapping[str, str], config: Mapping[str, Any] | None
     if isinstance(configured, int):  # the config schema checked its range
         return configured, "gateway.port"
     return DEFAULT_PORT, "default"
+
+
+def daemon_pidfile(stateDir: str) -> str:
+    """Where C{twistd openclaw-gateway} (without C{-n}) keeps its pid."""
+    return os.path.join(stateDir, "gateway.pid")
+
+
+def daemon_logfile(stateDir: str) -> str:
+    """Where C{twistd openclaw-gateway} (without C{-n}) writes its console log."""
+    return os.path.join(stateDir, "logs", "gateway-daemon.log")
+
+
+def boot_history_path(stateDir: str) -> str:
+    """The gateway's boot records (see L{openclaw.boots})."""
+    return os.path.join(stateDir, "gateway", "boots.json")
 
 
 def log_file_name(profile: str | None, day: date) -> str:

@@ -41,12 +41,17 @@ def environ(home: Path, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def write_config(environ: dict[str, str], config: dict) -> Path:
-    """Write the config file; a C{{log}} placeholder becomes a log file in the test home."""
+def config_text(environ: dict[str, str], config: dict) -> str:
+    """C{config} as JSON; a C{{log}} placeholder becomes a log file in the test home."""
     log = str(Path(environ["HOME"]) / "gateway.log")
+    return json.dumps(config).replace('"{log}"', json.dumps(log))
+
+
+def write_config(environ: dict[str, str], config: dict) -> Path:
+    """Write the config file (see L{config_text})."""
     path = Path(environ["OPENCLAW_CONFIG_PATH"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config).replace('"{log}"', json.dumps(log)))
+    path.write_text(config_text(environ, config))
     return path
 
 

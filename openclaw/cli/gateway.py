@@ -5,11 +5,17 @@ from __future__ import annotations
 from importlib import import_module
 from typing import MutableMapping
 
-#: subcommand → the module whose C{main(argv, environ) -> int} runs it (imported on use).
+#: subcommand → the module whose C{main(argv, environ) -> int} runs it (imported on use);
+#: C{"module:function"} names another function of that signature.
 SUBCOMMANDS: dict[str, str] = {
     "run": "openclaw.cli.gateway_run",
     "status": "openclaw.cli.gateway_status",
     "probe": "openclaw.cli.gateway_probe",
+    "install": "openclaw.cli.gateway_service:install",
+    "uninstall": "openclaw.cli.gateway_service:uninstall",
+    "start": "openclaw.cli.gateway_service:start",
+    "stop": "openclaw.cli.gateway_service:stop",
+    "restart": "openclaw.cli.gateway_service:restart",
 }
 
 
@@ -17,4 +23,5 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
     name = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
     if argv[:1] == [name]:
         argv = argv[1:]
-    return import_module(SUBCOMMANDS[name]).main(argv, environ)
+    module, _, function = SUBCOMMANDS[name].partition(":")
+    return getattr(import_module(module), function or "main")(argv, environ)

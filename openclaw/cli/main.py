@@ -17,9 +17,14 @@ from openclaw.paths import ProfileError, select_profile
 USAGE = """Usage: openclaw [--dev | --profile <name>] [--log-level <level>] [--no-color] <command> [options]
 
 Commands:
-  gateway       Run the gateway in the foreground (alias: gateway run); gateway status|probe
-  health        The gateway's health snapshot
-  status        Local diagnosis and the gateway overview
+  gateway       Run the gateway in the foreground (alias: gateway run)
+  config        Read or edit the config file: config get|set|unset <path> [value]
+  devices       Device pairing: devices list|approve|reject|remove
+  setup         Create the config, agent workspace and session directories
+  logs          Show the gateway's file log (over RPC; --follow keeps polling)
+  channels      Channel accounts: channels status [--probe]
+  doctor        Check config, auth, port, state and service; --fix repairs what it can
+  secrets       SecretRefs: secrets reload (running gateway), secrets audit (local)
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
@@ -32,9 +37,16 @@ Global options:
 
 #: command → the module whose C{main(argv, environ) -> int} runs it (imported on use).
 COMMANDS: dict[str, str] = {
+    "devices": "openclaw.cli.devices",
     "gateway": "openclaw.cli.gateway",
     "health": "openclaw.cli.health",
     "status": "openclaw.cli.status",
+    "config": "openclaw.cli.config_cmd",
+    "setup": "openclaw.cli.setup",
+    "logs": "openclaw.cli.logs",
+    "channels": "openclaw.cli.channels",
+    "doctor": "openclaw.cli.doctor",
+    "secrets": "openclaw.cli.secrets",
 }
 
 

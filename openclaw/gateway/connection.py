@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 from twisted.internet.interfaces import IPushProducer
 
-from openclaw.gateway import auth
+from openclaw.gateway import auth, deviceauth
 from openclaw.bindhost import is_loopback
 from openclaw.gateway.methods import CallContext
 from openclaw.protocol import frames, handshake, scopes
@@ -65,6 +65,8 @@ class GatewayConnection(WebSocketServerProtocol):
         self.role = "operator"
         self.scopes: tuple[str, ...] = ()
         self.client: dict[str, Any] = {}
+        #: The verified device this connection authenticated as, if any.
+        self.deviceId: str | None = None
         self._nonce = ""
         self._timer = None
         self._paused = False
@@ -189,34 +191,69 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _authenticate(self, requestId: str, params: dict[str, Any]) -> None:
         settings = self.hub.settings
-        if settings.authMode == "none":
-            self._welcome(requestId, params, handshake.granted_scopes(params, self._local))
-            return
+        verified = handshake.device_proof(params, self._nonce, self._nowMs()) if "device" in params else None
         kind = settings.authMode  # token | password: either wire field may carry it
         presented = params.get("auth", {})
         secret = presented.get("token") or presented.get("password")
         client = params["client"]
-        if not secret:
-            if "device" in params:
+        who = auth.Client.of(self._peerIp, self._headers.get("origin"))
+        if settings.authMode == "none":
+            shared = True
+        elif not secret and not (verified is not None and presented.get("deviceToken")):
+            if verified is not None:
                 raise handshake.secret_failure(kind, "missing", client, self._local)
             raise handshake.device_identity_required()
-        limiter: auth.FailureLimiter = self.hub.limiter
-        who = auth.Client.of(self._peerIp, self._headers.get("origin"))
-        lockedMs = limiter.lockedForMs(who, kind)
-        if lockedMs:
-            raise handshake.rate_limited(lockedMs)
-        if auth.secret_matches(secret, settings.secret):
-            limiter.succeeded(who, kind)
-            self._welcome(requestId, params, handshake.granted_scopes(params, self._local))
+        else:
+            lockedMs = self.hub.limiter.lockedForMs(who, kind)
+            if lockedMs:
+                raise handshake.rate_limited(lockedMs)
+            shared = auth.secret_matches(secret, settings.secret)
+            if shared:
+                self.hub.limiter.succeeded(who, kind)
+        if verified is None:
+            if shared:
+                self._welcome(requestId, params, handshake.granted_scopes(params, self._local))
+            else:
+                self._refuseLater(requestId, who, kind, client, handshake.secret_failure(kind, "mismatch", client, self._local))
             return
-        delay = limiter.failed(who, kind)
+        self.phase = "authenticating"
+        trusted = tuple(settings.config.get("gateway", {}).get("trustedProxies", ()))
+        claim = deviceauth.claim_of(verified, params, self.role, deviceauth.remote_ip(self._peerIp, self._headers, trusted))
+        d = deviceauth.admit(self.hub, claim, params, shared, self._local, kind)
+        d.addCallbacks(
+            self._deviceAdmitted, self._deviceRefused,
+            callbackArgs=(requestId, params, verified.id), errbackArgs=(requestId, who, kind, client),
+        )
+
+    def _deviceAdmitted(self, grant: deviceauth.Grant, requestId: str, params: dict[str, Any], deviceId: str) -> None:
+        if self.phase == "authenticating":  # not timed out or closed meanwhile
+            self.deviceId = deviceId
+            self._welcome(requestId, params, grant.scopes, grant)
+
+    def _deviceRefused(self, failure: Failure, requestId: str, who: auth.Client, kind: str, client: dict[str, Any]) -> None:
+        if self.phase != "authenticating":
+            return
+        if not failure.check(deviceauth.DeviceRefused):
+            _log.failure("device auth failed on conn={conn}", failure, conn=self.connId)
+            self.closeWith(CLOSE_INTERNAL_ERROR, "internal error")
+            return
+        refused: deviceauth.DeviceRefused = failure.value
+        if refused.wrongCredential:
+            self._refuseLater(requestId, who, kind, client, refused.rejection)
+        else:
+            self._reject(requestId, refused.rejection)
+
+    def _refuseLater(
+        self, requestId: str, who: auth.Client, kind: str, client: dict[str, Any], rejection: Rejection
+    ) -> None:
+        """A wrong credential: answered after the limiter's growing delay."""
+        delay = self.hub.limiter.failed(who, kind)
         _log.warn(
             "unauthorized conn={conn} peer={peer} remote={remote} client={client} {mode} v{version} "
-            "role={role} reason={kind}_mismatch",
+            "role={role} reason={reason}",
             conn=self.connId, peer=self._peer, remote=self._peerIp, client=client["id"], mode=client["mode"],
-            version=client["version"], role=self.role, kind=kind,
+            version=client["version"], role=self.role, reason=rejection.error.details["authReason"],
         )
-        rejection = handshake.secret_failure(kind, "mismatch", client, self._local)
         self.phase = "authenticating"
         self._timer = self.hub.clock.callLater(delay, self._rejectLater, requestId, rejection)
 
@@ -231,14 +268,16 @@ class GatewayConnection(WebSocketServerProtocol):
             self._send(frames.error_response(requestId, rejection.error))
         self.closeWith(rejection.closeCode, rejection.closeReason)
 
-    def _welcome(self, requestId: str, params: dict[str, Any], granted: list[str]) -> None:
+    def _welcome(
+        self, requestId: str, params: dict[str, Any], granted: list[str], grant: deviceauth.Grant | None = None
+    ) -> None:
         hub = self.hub
         self._cancelTimer()
         self.client = params["client"]
         self.scopes = tuple(granted)
         self.phase = "ready"
         self.maxMessagePayloadSize = self.maxFramePayloadSize = MAX_PAYLOAD
-        self._send(frames.response(requestId, self._hello(granted)))
+        self._send(frames.response(requestId, self._hello(granted, grant)))
         _log.debug(
             "client connected conn={conn} client={client} mode={mode} role={role} scopes={scopes}",
             conn=self.connId, client=self.client["id"], mode=self.client["mode"],
@@ -246,8 +285,13 @@ class GatewayConnection(WebSocketServerProtocol):
         )
         hub.authenticated(self)
 
-    def _hello(self, granted: list[str]) -> dict[str, Any]:
+    def _hello(self, granted: list[str], grant: deviceauth.Grant | None) -> dict[str, Any]:
         hub = self.hub
+        authInfo: dict[str, Any] = {"role": self.role, "scopes": granted}
+        if grant is not None and grant.deviceToken is not None:
+            if self.role == "operator":
+                authInfo["recoveryMigrationAllowed"] = True
+            authInfo.update(deviceToken=grant.deviceToken, issuedAtMs=grant.issuedAtMs)
         snapshot: dict[str, Any] = {
             "presence": hub.presenceFor(granted),
             "health": hub.health.current if hub.health is not None else {},
@@ -267,7 +311,7 @@ class GatewayConnection(WebSocketServerProtocol):
             "server": hub.serverInfo(self.connId),
             "features": hub.features(),
             "snapshot": snapshot,
-            "auth": {"role": self.role, "scopes": granted},
+            "auth": authInfo,
             "policy": {
                 "maxPayload": MAX_PAYLOAD,
                 "maxBufferedBytes": MAX_BUFFERED_BYTES,
@@ -295,7 +339,9 @@ class GatewayConnection(WebSocketServerProtocol):
         if params is None:
             params = {}
         started = self.hub.clock.seconds()
-        ctx = CallContext(self.connId, self.role, self.scopes, self.client["id"], self.client["mode"])
+        ctx = CallContext(
+            self.connId, self.role, self.scopes, self.client["id"], self.client["mode"], self.deviceId, self._peerIp
+        )
         try:
             handler = self.hub.methods.resolve(method, params, ctx).handler
         except GatewayError as error:
@@ -344,6 +390,10 @@ class GatewayConnection(WebSocketServerProtocol):
         if self._paused:
             if self._bufferedWhilePaused + len(data) > MAX_BUFFERED_BYTES:
                 if not dropIfSlow:
+                    self.hub.diagnostics.record(
+                        "payload.large", surface="gateway.ws", action="rejected", reason="slow_consumer",
+                        bytes=self._bufferedWhilePaused + len(data), limitBytes=MAX_BUFFERED_BYTES,
+                    )
                     self.closeWith(handshake.CLOSE_POLICY, "slow consumer")
                 return
             self._bufferedWhilePaused += len(data)
@@ -378,6 +428,15 @@ class GatewayConnection(WebSocketServerProtocol):
         return int(self.hub.clock.seconds() * 1000)
 
 
+def _class_attribute(value: Any) -> Any:
+    """
+    A factory setting as a class attribute: callables (C{perMessageCompressionAccept})
+    stay plain functions rather than becoming methods that would get C{self} as
+    their first argument (which broke every client offering permessage-deflate).
+    """
+    return staticmethod(value) if callable(value) else value
+
+
 class GatewayWebSocketFactory(WebSocketServerFactory):
     def __init__(self, hub, reactor) -> None:
         super().__init__(url=None, reactor=reactor)
@@ -390,5 +449,5 @@ class GatewayWebSocketFactory(WebSocketServerFactory):
             closeHandshakeTimeout=2,
             failByDrop=False,  # protocol violations (e.g. 1009) get a close frame, as in OpenClaw
         )
-        settings = {name: getattr(self, name) for name in WebSocketServerProtocol.CONFIG_ATTRS}
+        settings = {name: _class_attribute(getattr(self, name)) for name in WebSocketServerProtocol.CONFIG_ATTRS}
         self.protocol = type("GatewayConnection", (GatewayConnection,), settings)

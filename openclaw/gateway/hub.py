@@ -18,7 +18,9 @@ from openclaw import VERSION
 from openclaw.agents.runtime import AgentRuntime
 from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.auth import FailureLimiter
+from openclaw.gateway.diagnostics import StabilityRecorder
 from openclaw.gateway.health import HealthMonitor
+from openclaw.gateway.pairing import PairingStore
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.settings import GatewaySettings
@@ -35,7 +37,7 @@ CLOSE_GRACE = 2.0
 #: WebSocket ping period; a client that has not answered the previous ping is dropped.
 PING_INTERVAL = 25.0
 
-EVENTS = ("connect.challenge", "tick", "health", "presence", "shutdown")
+EVENTS = ("connect.challenge", "tick", "health", "presence", "shutdown", "device.pair.requested", "device.pair.resolved")
 
 
 class Hub(Service):
@@ -59,7 +61,10 @@ class Hub(Service):
         self.presence = Presence(clock, self.bootId)
         #: One failed-auth limiter for every surface of the port (WebSocket and HTTP).
         self.limiter = FailureLimiter(clock, settings.rateLimit)
+        #: What C{diagnostics.stability} reports.
+        self.diagnostics = StabilityRecorder(clock)
         self.health: HealthMonitor | None = None
+        self.pairing: PairingStore | None = None
         self.stateVersion = {"presence": 1, "health": 1}
         self.sockets: set[GatewayConnection] = set()
         self.clients: dict[str, GatewayConnection] = {}
@@ -110,6 +115,15 @@ class Hub(Service):
         for conn in list(self.sockets):
             conn.abort()
 
+    def reconfigure(self, settings: GatewaySettings) -> None:
+        """
+        Hot reload: new connects are checked against C{settings} (shared secret,
+        origins, rate-limit policy); open connections stay as they are, and the
+        limiter keeps the failures and lock-outs it recorded.
+        """
+        self.settings = settings
+        self.limiter.policy = settings.rateLimit
+
     # connections -------------------------------------------------------------
 
     def opened(self, conn: "GatewayConnection") -> None:
@@ -118,7 +132,7 @@ class Hub(Service):
     def authenticated(self, conn: "GatewayConnection") -> None:
         self.clients[conn.connId] = conn
         if self.presence.tracks(conn.client):
-            self.presence.connected(conn.connId, conn.client, conn.role, list(conn.scopes), None)
+            self.presence.connected(conn.connId, conn.client, conn.role, list(conn.scopes), conn.deviceId)
             self._presenceChanged()
         if self.health is not None:
             self.health.soon()
@@ -129,6 +143,13 @@ class Hub(Service):
             self._presenceChanged()
 
     # state -------------------------------------------------------------------
+
+    def connectedDevices(self) -> frozenset[str]:
+        return frozenset(c.deviceId for c in self.clients.values() if c.deviceId is not None)
+
+    def deviceConnections(self, deviceId: str, role: str | None = None) -> list["GatewayConnection"]:
+        """The live connections authenticated as C{deviceId} (in C{role}, when given)."""
+        return [c for c in self.clients.values() if c.deviceId == deviceId and role in (None, c.role)]
 
     def uptimeMs(self) -> int:
         return int((self.clock.seconds() - self.startedAt) * 1000)

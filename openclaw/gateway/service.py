@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, DeferredList, ensureDeferred, maybeDeferred
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 from twisted.python import usage
@@ -27,15 +28,20 @@ from twisted.python import usage
 from openclaw.agents.runtime import AgentRuntime
 from openclaw.channels.manager import ChannelManager
 from openclaw.config.environ import config_environ
+from openclaw.config.load import ConfigSource, load_source
 from openclaw import portowner
 from openclaw.gateway import methods as _methods
+from openclaw.gateway.breaker import CrashLoopBreaker
+from openclaw.gateway.drain import drain, drain_budget_ms
 from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
-from openclaw.gateway.methods import system
+from openclaw.gateway.pairing import PairingStore
+from openclaw.gateway.methods import channels, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system
 
 #: The RPC method families; each module's C{register(registry, gateway)} adds its methods.
-METHOD_FAMILIES = (system,)
-from openclaw.gateway.settings import GatewaySettings, StartupError, resolve
+METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat)
+from openclaw.gateway.reload import RESTART_EXPECTED_MS, ReloadController
+from openclaw.gateway.settings import GatewaySettings, StartupError, build, resolve
 from openclaw.gateway.site import make_port_factory
 from openclaw.logs import LogSettings, LogSink
 
@@ -99,44 +105,60 @@ def _state_dir(environ: dict[str, str]) -> str:
 
 class GatewayService(MultiService):
     """
-    Children start in order and stop in reverse: agents, channels, hub, health,
+    Children start in order and stop in reverse: agents, channels, pairing, hub, health,
     and the listener last up / first down. The log sink brackets them all.
     """
 
 
     def __init__(self, options: Options, reactor: Any, ownsProcess: bool, clock: Any = None, console: bool = False) -> None:
         super().__init__()
-        clock = reactor if clock is None else clock
+        self._clock = reactor if clock is None else clock
         self._options = options
         self._reactor = reactor
         self._ownsProcess = ownsProcess
+        self._console = console
         self._ports: list[Any] = []
         self._stopping = False
-        self.settings = settings = options.resolve()
-        self.logSink = LogSink(
-            LogSettings.fromConfig(
-                settings.config,
-                environ=options.environ,
-                verbose=settings.verbose,
-                console=console,
-                logLevel=options["log-level"],
-            ),
-            environ=options.environ,
+        settings = options.resolve()
+        self.logSink = LogSink(self.logSettings(settings), environ=options.environ)
+        self.breaker = CrashLoopBreaker(settings.paths.stateDir, self._clock, reactor)
+        #: Outlives restarts: watcher, restart cooldown, in-flight work.
+        self.reload = ReloadController(self, self._clock)
+        self._build(settings)
+
+    def logSettings(self, settings: GatewaySettings) -> LogSettings:
+        return LogSettings.fromConfig(
+            settings.config,
+            environ=self._options.environ,
+            verbose=settings.verbose,
+            console=self._console,
+            logLevel=self._options["log-level"],
         )
+
+    def _build(self, settings: GatewaySettings) -> None:
+        """
+        The part of the tree an in-process restart replaces: every child service,
+        the method registry and the port factory, all from C{settings}.
+        """
+        clock = self._clock
+        self.settings = settings
         self.agents = AgentRuntime(settings.config, settings.paths.stateDir)
         self.agents.setServiceParent(self)
         self.channels = ChannelManager()
         self.channels.setServiceParent(self)
         registry = _methods.MethodRegistry()
+        pairing = PairingStore(settings.paths.stateDir, clock)
+        pairing.setServiceParent(self)  # up before the hub, down after it
         self.hub = Hub(settings, clock, registry, self.agents, self.channels)
+        self.hub.pairing = pairing
         self.hub.setServiceParent(self)
         self.hub.health = HealthMonitor(
-            clock, self.agents, self.channels, lambda: False, self.hub.healthCommitted
+            clock, self.agents, self.channels, lambda: self.reload.watching, self.hub.healthCommitted
         )
         self.hub.health.setServiceParent(self)
         for family in METHOD_FAMILIES:
             family.register(registry, self)
-        self.portFactory = make_port_factory(self.hub, reactor)
+        self.portFactory = make_port_factory(self.hub, self._reactor)
 
     # start ---------------------------------------------------------------------
 
@@ -146,6 +168,7 @@ class GatewayService(MultiService):
             # Before the ready line: a supervisor may signal as soon as it sees it.
             self._installSignalHandlers()
         try:
+            self._recordBoot()
             self._listen()
         except StartupError as e:
             _log.error("{message}", message=e.message)
@@ -157,7 +180,19 @@ class GatewayService(MultiService):
             raise
         super().privilegedStartService()
 
-    def _listen(self) -> None:
+    def _recordBoot(self) -> None:
+        # Before the bind: a start that fails from here on counts as an unclean boot.
+        try:
+            self.breaker.boot(self.channels)
+        except OSError as e:
+            _log.warn("could not record this boot in {path}: {err}", path=self.breaker.history.path, err=e)
+
+    def startService(self) -> None:
+        self.reload.start()  # first: health reports whether it watches
+        super().startService()
+
+    def _listen(self, port: int | None = None) -> None:
+        """Bind C{settings.port}, or C{port} (a restart keeping the port it had)."""
         s = self.settings
         # The config was read before logging could start; the lines keep OpenClaw's order.
         _log.info("loading configuration… {path}", path=s.paths.configPath)
@@ -165,7 +200,7 @@ class GatewayService(MultiService):
             _log.info("{line}", line=line)
         for line in s.warnings:
             _log.warn("{line}", line=line)
-        if self._options["force"]:
+        if self._options["force"] and port is None:
             try:
                 portowner.free_port(s.port, s.primaryHost, _log)
             except OSError as e:
@@ -176,7 +211,7 @@ class GatewayService(MultiService):
         if s.authMode == "none":
             _log.warn("Gateway auth mode=none explicitly configured; all gateway connections are unauthenticated.")
         _log.info("starting...")
-        port = s.port
+        port = s.port if port is None else port
         for index, host in enumerate(s.bindHosts):
             try:
                 self._ports.append(self._reactor.listenTCP(port, self.portFactory, interface=host))
@@ -204,32 +239,103 @@ class GatewayService(MultiService):
 
     def stopService(self):
         self._stopping = True
-        d = super().stopService()  # the hub announces shutdown and closes every socket
+        self.reload.stop()
+        self.breaker.stop()
+        self.hub.accepting = False  # no new clients while in-flight work drains
+        d = drain(self.reload.inFlight, self._clock, drain_budget_ms(self._options.environ))
+        d.addCallback(lambda _: super(GatewayService, self).stopService())  # shutdown event, close 1012
         d.addBoth(self._afterStop)
         return d
 
     def _afterStop(self, result):
         self._closePorts()
+        d = self.breaker.ended()
+        d.addErrback(lambda f: _log.warn("could not record the clean stop: {err}", err=f.getErrorMessage()))
+        d.addCallback(lambda _: self._stopped(result))
+        return d
+
+    def _stopped(self, result):
         _log.info("gateway stopped")
         self.logSink.stopService()
         return result
 
-    def _closePorts(self) -> None:
-        for port in self._ports:
-            port.stopListening()
+    def _closePorts(self) -> Deferred:
+        closing = [maybeDeferred(port.stopListening) for port in self._ports]
         self._ports = []
+        return DeferredList(closing, consumeErrors=True)
+
+    # reload and in-process restart (driven by self.reload) -----------------------
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The environment the config was read against (process, dotenv files)."""
+        return self._options.environ
+
+    def settingsFor(self, source: ConfigSource | None) -> GatewaySettings:
+        """
+        Settings for a loaded config, by the start-up rules (flags, secrets, security
+        checks; raises L{StartupError}). Blocking: run it in a thread.
+        """
+        s = self.settings
+        return build(self._options, self._options.environ, s.paths, source, runtimeToken=s.token)
+
+    def loadSettings(self) -> GatewaySettings:
+        """Read the config file into new settings, as start-up would (blocking)."""
+        return self.settingsFor(load_source(self.settings.paths.configPath, self._options.environ))
+
+    def rebuildSettings(self) -> GatewaySettings:
+        """The running config with its SecretRefs resolved again; no file read (blocking)."""
+        s = self.settings
+        source = None if s.configHash is None else ConfigSource(s.paths.configPath, dict(s.config), s.includedFiles, s.configHash)
+        return self.settingsFor(source)
+
+    def restart(self, settings: GatewaySettings) -> Deferred:
+        """
+        Restart the tree in-process from C{settings}: close the listener, announce
+        C{shutdown} (restarting) and close every client with 1012, stop the children,
+        build them again and bind the same port (a new one only when the port
+        setting changed). If the new tree cannot bind, the old settings come back.
+        """
+        return ensureDeferred(self._restart(settings))
+
+    async def _restart(self, settings: GatewaySettings) -> None:
+        old = self.settings
+        bound = self.port if self._ports else None
+        await self._closePorts()
+        await self.hub.shutdown("gateway restarting", RESTART_EXPECTED_MS)
+        await self._stopTree()
+        try:
+            self._startTree(settings, bound if settings.port == old.port else None)
+        except StartupError as e:
+            _log.error("config restart failed: {message}", message=e.message)
+            await self._stopTree()
+            self._startTree(old, bound)
+
+    async def _stopTree(self) -> None:
+        for child in reversed(list(self)):
+            await maybeDeferred(child.disownServiceParent)
+
+    def _startTree(self, settings: GatewaySettings, port: int | None) -> None:
+        self._build(settings)  # we are running: each child starts as it is added
+        self.breaker.guard(self.channels)  # a tripped breaker holds the new channels back too
+        self._listen(port)
 
     # signals (only when the service owns the process) --------------------------
 
     def _installSignalHandlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._onSignal)
+        for sig in (signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(sig, self._onRestartSignal)
         # reactor.run() installs reactor.sigTerm for SIGTERM (and leaves a SIGINT
         # handler that is not the default alone): make that one ours as well.
         self._reactor.sigTerm = self._onSignal
 
     def _onSignal(self, signum: int, frame: Any) -> None:
         self._reactor.callFromThread(self._stopForSignal, signal.Signals(signum).name)
+
+    def _onRestartSignal(self, signum: int, frame: Any) -> None:
+        self._reactor.callFromThread(self.reload.signalled, signum)
 
     def _stopForSignal(self, name: str) -> None:
         if self._stopping:

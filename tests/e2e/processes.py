@@ -13,6 +13,7 @@ or exit, bounded by C{addTimeout} so a hung child fails the test instead of CI.
 from __future__ import annotations
 
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -125,15 +126,16 @@ class ChildProcess(ProcessProtocol):
 
         return d.addErrback(timedOut)
 
-    def line(self, pattern: str, stream: str = "any", timeout: float = TIMEOUT) -> Deferred:
+    def line(self, pattern: str, stream: str = "any", timeout: float = TIMEOUT, since: dict[int, int] | None = None) -> Deferred:
         """
         Fire with the C{re.Match} of the first line (already printed or still to
         come) on C{stream} ("stdout", "stderr" or "any") that matches C{pattern}.
+        C{since} (from L{mark}) skips the lines printed before that mark.
         """
         fds = _STREAMS[stream]
         regex = re.compile(pattern)
         for fd in fds:
-            for line in self.lines[fd]:
+            for line in self.lines[fd][(since or {}).get(fd, 0):]:
                 match = regex.search(line)
                 if match is not None:
                     return succeed(match)
@@ -149,6 +151,10 @@ class ChildProcess(ProcessProtocol):
         waiter = (fds, regex, d)
         self._lineWaiters.append(waiter)
         return self._bounded(d, timeout, f"a line matching /{pattern}/")
+
+    def mark(self) -> dict[int, int]:
+        """How many lines each stream has printed so far (for C{line(since=...)})."""
+        return {fd: len(lines) for fd, lines in self.lines.items()}
 
     def exited(self, timeout: float = TIMEOUT) -> Deferred:
         """A new Deferred firing with the exit code (C{-N} if signal N killed it)."""
@@ -166,8 +172,8 @@ class ChildProcess(ProcessProtocol):
     # control ------------------------------------------------------------------
 
     def signal(self, name: str) -> None:
-        """Send C{SIG<name>} ("TERM", "INT", "KILL")."""
-        self.transport.signalProcess(name)
+        """Send C{SIG<name>} ("TERM", "INT", "KILL", "USR1", …)."""
+        self.transport.signalProcess(getattr(signal, f"SIG{name}"))
 
     def closeStdin(self) -> None:
         self.transport.closeStdin()

@@ -96,7 +96,7 @@ async def test_health_status_and_presence_shapes(gateway):
     health = await client.call("health", {"probe": True})
     assert health["ok"] is True and health["channels"] == {} and health["channelOrder"] == []
     assert health["defaultAgentId"] == "main"
-    assert health["configReload"] == {"hotReloadStatus": "disabled"}
+    assert health["configReload"] == {"hotReloadStatus": "active"}  # the config watcher runs (mode hybrid)
     assert set(health["eventLoop"]) >= {"degraded", "delayP99Ms", "utilization"}
     status = await client.call("status", {"includeChannelSummary": False})
     assert status["pid"] > 0 and status["channelSummary"] == []

@@ -34,6 +34,10 @@ class CallContext:
     scopes: tuple[str, ...]
     clientId: str
     clientMode: str
+    #: The paired device the connection authenticated as (None without a device).
+    deviceId: str | None = None
+    #: The socket peer's address (rate limits of control-plane writes key on it).
+    peerIp: str = ""
 
 
 class MethodRegistry:
