@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.application.service import MultiService, Service
-from twisted.internet.defer import Deferred, DeferredList, TimeoutError, maybeDeferred
+from twisted.internet.defer import Deferred, DeferredList, TimeoutError, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -58,19 +58,29 @@ class ChannelManager(MultiService):
                 if not svc.running:
                     svc.startService()
 
+    def accounts(self, channelId: str, accountId: str | None = None) -> list[Any]:
+        """The services of C{channelId} (only C{accountId}'s, when given)."""
+        return [
+            svc for svc in self
+            if svc.channelId == channelId and accountId in (None, getattr(svc, "accountId", None))
+        ]
+
     def startChannel(self, channelId: str, accountId: str | None = None) -> list[Any]:
         """
         Start C{channelId}'s services (only C{accountId}'s, when given) now, suppressed
         or not: C{channels.start}. Returns the services started; empty when there is
         no such channel or it already runs.
         """
-        started = []
-        for svc in self:
-            wanted = svc.channelId == channelId and accountId in (None, getattr(svc, "accountId", None))
-            if wanted and not svc.running:
-                svc.startService()
-                started.append(svc)
+        started = [svc for svc in self.accounts(channelId, accountId) if not svc.running]
+        for svc in started:
+            svc.startService()
         return started
+
+    def stopChannel(self, channelId: str, accountId: str | None = None) -> Deferred:
+        """Stop C{channelId}'s running services: C{channels.stop}. Fires with those stopped."""
+        running = [svc for svc in self.accounts(channelId, accountId) if svc.running]
+        d = gatherResults([maybeDeferred(svc.stopService) for svc in running], consumeErrors=True)
+        return d.addCallback(lambda _: running)
 
     def healthSummary(self) -> dict[str, Any]:
         """The channel part of the C{health} snapshot, one record per running channel."""

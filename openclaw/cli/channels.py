@@ -11,6 +11,7 @@ from typing import Any, MutableMapping
 
 from openclaw.channels.accounts import configured_accounts
 from openclaw.cli.common import (
+    subcommand,
     ClientOptions,
     CliError,
     call,
@@ -150,10 +151,4 @@ def _status(argv: list[str], environ: MutableMapping[str, str]) -> int:
 
 
 def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    if argv[:1] == ["status"]:
-        return _status(argv[1:], environ)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if argv else 1
-    sys.stderr.write(f"error: unknown command 'channels {argv[0]}'\n{USAGE}\n")
-    return 1
+    return subcommand("channels", {"status": _status}, USAGE + "\n", argv, environ)

@@ -21,6 +21,7 @@ A command looks like::
 
 from __future__ import annotations
 
+import getopt
 import ipaddress
 import os
 import sys
@@ -134,6 +135,17 @@ class CommandOptions(usage.Options):
     def opt_version(self) -> None:  # -V belongs to the global flags only
         raise usage.UsageError("unknown option --version")
 
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """Options may also follow the arguments (C{devices remove <id> --json}), as in OpenClaw."""
+        if options is not None:
+            try:
+                found, args = getopt.gnu_getopt(options, self.shortOpt, self.longOpt)
+            except getopt.GetoptError as e:
+                raise usage.UsageError(str(e))
+            flat = [f"{name}={value}" if f"{name[2:]}=" in self.longOpt else name for name, value in found]
+            options = [*flat, "--", *args]
+        super().parseOptions(options)
+
 
 class ClientOptions(CommandOptions):
     """The gateway-client options of an RPC command; subclass per command."""
@@ -192,6 +204,24 @@ def parse(cls: type[O], argv: list[str], environ: MutableMapping[str, str], comm
     except CliError as e:  # a postOptions refusal with its own wording
         raise SystemExit(fail(e, "--json" in argv))
     return options
+
+
+def subcommand(
+    group: str,
+    table: Mapping[str, Callable[[list[str], MutableMapping[str, str]], int]],
+    usageText: str,
+    argv: list[str],
+    environ: MutableMapping[str, str],
+) -> int:
+    """Run C{openclaw <group> <name> ...} from C{table}; help or an unknown name prints the usage."""
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        sys.stdout.write(usageText)
+        return 0 if argv else 1
+    command = table.get(argv[0])
+    if command is None:
+        sys.stderr.write(f"error: unknown command '{group} {argv[0]}'\n\n{usageText}")
+        return 1
+    return command(argv[1:], environ)
 
 
 # target and credentials --------------------------------------------------------

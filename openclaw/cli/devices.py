@@ -6,14 +6,13 @@ needs those scopes, admin ones need C{operator.admin}).
 
 from __future__ import annotations
 
-import getopt
 import sys
 import time
 from typing import Any, Callable, MutableMapping
 
-from twisted.python import usage
 
 from openclaw.cli.common import (
+    subcommand,
     CliError,
     ClientOptions,
     Style,
@@ -46,17 +45,6 @@ _OPERATOR_SCOPES = frozenset(
 class DevicesOptions(ClientOptions):
     defaultTimeoutMs = 10000
     value = ""
-
-    def parseOptions(self, options: list[str] | None = None) -> None:
-        """Options may also follow the argument (C{devices remove <id> --json}), as in OpenClaw."""
-        if options is not None:
-            try:
-                found, args = getopt.gnu_getopt(options, self.shortOpt, self.longOpt)
-            except getopt.GetoptError as e:
-                raise usage.UsageError(str(e))
-            flat = [f"{name}={value}" if f"{name[2:]}=" in self.longOpt else name for name, value in found]
-            options = [*flat, "--", *args]
-        super().parseOptions(options)
 
     def parseArgs(self, value: str = "") -> None:
         self.value = value.strip()
@@ -282,11 +270,4 @@ SUBCOMMANDS: dict[str, Callable[[list[str], MutableMapping[str, str]], int]] = {
 
 
 def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
-        return 0 if argv else 1
-    command = SUBCOMMANDS.get(argv[0])
-    if command is None:
-        sys.stderr.write(f"error: unknown command 'devices {argv[0]}'\n\n{USAGE}")
-        return 1
-    return command(argv[1:], environ)
+    return subcommand("devices", SUBCOMMANDS, USAGE, argv, environ)

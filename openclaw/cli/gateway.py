@@ -11,6 +11,7 @@ SUBCOMMANDS: dict[str, str] = {
     "run": "openclaw.cli.gateway_run",
     "status": "openclaw.cli.gateway_status",
     "probe": "openclaw.cli.gateway_probe",
+    "call": "openclaw.cli.gateway_call",
     "install": "openclaw.cli.gateway_service:install",
     "uninstall": "openclaw.cli.gateway_service:uninstall",
     "start": "openclaw.cli.gateway_service:start",

@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 from twisted.python import usage
 
 from openclaw.cli.common import (
+    subcommand,
     ClientOptions,
     CliError,
     call,
@@ -191,11 +192,4 @@ SUBCOMMANDS = {"reload": reload_main, "audit": audit_main}
 
 
 def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
-        return 0 if argv else 1
-    command = SUBCOMMANDS.get(argv[0])
-    if command is None:
-        sys.stderr.write(f"error: unknown command 'secrets {argv[0]}'\n\n{USAGE}")
-        return 1
-    return command(argv[1:], environ)
+    return subcommand("secrets", SUBCOMMANDS, USAGE, argv, environ)

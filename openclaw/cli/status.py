@@ -5,7 +5,6 @@ can be known without the gateway is shown even when it is down.
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 import time

@@ -5,6 +5,7 @@ against a running gateway and against none.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest_twisted
@@ -167,3 +168,18 @@ async def test_gateway_probe_nothing_reachable(cli):
     result = await cli.run("gateway", "probe")
     assert result.code == 1
     assert "Reachable: no" in result.lines
+
+
+@pytest_twisted.ensureDeferred
+async def test_gateway_call(cli):
+    await cli.gateway()
+    result = await cli.run("gateway", "call", "channels.start", "--params", '{"channel": "irc"}')
+    assert result.code == 0, result
+    assert json.loads(result.stdout)["outcome"] == {"status": "skipped", "reason": "channel not configured"}
+
+    unknown = await cli.run("gateway", "call", "no.such.method", "--json")
+    assert unknown.code == 1
+    assert unknown.json()["error"] == {"type": "gateway_error", "message": "no.such.method failed: unknown method: no.such.method", "code": "INVALID_REQUEST"}
+
+    bad = await cli.run("gateway", "call", "health", "--params", "{nope")
+    assert bad.code == 1 and "--params is not valid JSON" in bad.stderr

@@ -111,3 +111,29 @@ def test_hook_timeout_defaults_and_bounds():
     assert status_timeout_ms(True, None) == 30000
     assert status_timeout_ms(True, 59012) == 30000
     assert status_timeout_ms(False, 0) == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_and_stop_one_channel(gateway):
+    admin = await gateway.connect(scopes=("operator.admin",))
+    skipped = await admin.call("channels.start", {"channel": "irc"})
+    assert skipped == {"channel": "irc", "accountId": "default", "started": False,
+                       "outcome": {"status": "skipped", "reason": "channel not configured"}}
+
+    irc = _Channel("irc", _record())
+    irc.setServiceParent(gateway.service.channels)  # the manager runs: so does the channel
+    assert await admin.call("channels.stop", {"channel": "irc"}) == {"channel": "irc", "accountId": "default", "stopped": True}
+    assert not irc.running
+    started = await admin.call("channels.start", {"channel": "irc"})
+    assert started["started"] is True and started["outcome"] == {"status": "handed-off"}
+    assert irc.running
+    again = await admin.call("channels.start", {"channel": "irc"})
+    assert again["outcome"] == {"status": "skipped", "reason": "already running"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_needs_admin(gateway):
+    reader = await gateway.connect(scopes=("operator.read",))
+    with pytest.raises(GatewayCallError) as caught:
+        await reader.call("channels.start", {"channel": "irc"})
+    assert caught.value.message == "missing scope: operator.admin"

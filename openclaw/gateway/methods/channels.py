@@ -1,4 +1,8 @@
-"""C{channels.status}: what the channel manager knows of every channel account."""
+"""
+C{channels.status}: what the channel manager knows of every channel account;
+C{channels.start} / C{channels.stop}: one channel (or account) up or down now,
+whatever the crash-loop breaker held back.
+"""
 
 from __future__ import annotations
 
@@ -39,3 +43,29 @@ def register(registry: MethodRegistry, gateway) -> None:
             channel={"type": "string", "minLength": 1},
         ),
     )
+
+    def _account(params: dict) -> str:
+        return params.get("accountId") or "default"
+
+    def start(params: dict, ctx: CallContext) -> dict[str, Any]:
+        channel = params["channel"]
+        accounts = hub.channels.accounts(channel, params.get("accountId"))
+        result: dict[str, Any] = {"channel": channel, "accountId": _account(params)}
+        if not accounts:
+            return {**result, "started": False, "outcome": {"status": "skipped", "reason": "channel not configured"}}
+        if not hub.channels.startChannel(channel, params.get("accountId")):
+            return {**result, "started": False, "outcome": {"status": "skipped", "reason": "already running"}}
+        return {**result, "started": True, "outcome": {"status": "handed-off"}}
+
+    def stop(params: dict, ctx: CallContext):
+        d = hub.channels.stopChannel(params["channel"], params.get("accountId"))
+        return d.addCallback(lambda stopped: {"channel": params["channel"], "accountId": _account(params), "stopped": bool(stopped)})
+
+    one = {
+        "type": "object",
+        "required": ["channel"],
+        "properties": {"channel": {"type": "string", "minLength": 1}, "accountId": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    registry.add("channels.start", scopes.ADMIN, start, one)
+    registry.add("channels.stop", scopes.ADMIN, stop, one)

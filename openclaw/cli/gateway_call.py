@@ -1,0 +1,41 @@
+"""C{openclaw gateway call <method> [--params <json>]}: one RPC, its answer printed as JSON."""
+
+from __future__ import annotations
+
+from typing import Any, MutableMapping
+
+import json5
+from twisted.python import usage
+
+from openclaw.cli.common import ClientOptions, call, open_client, parse, print_json, require_credentials, resolve_target, run_cli
+
+
+class CallOptions(ClientOptions):
+    synopsis = "Usage: openclaw gateway call <method> [--params <json>] [--url <url> --token <t>] [--timeout <ms>]"
+    optParameters = [["params", None, "{}", "The params object (JSON or JSON5)."]]
+
+    def parseArgs(self, method: str) -> None:
+        self["method"] = method
+
+    def postOptions(self) -> None:
+        super().postOptions()
+        try:
+            self["params"] = json5.loads(self["params"])
+        except ValueError as e:
+            raise usage.UsageError(f"--params is not valid JSON: {e}")
+
+
+def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
+    options = parse(CallOptions, argv, environ, "gateway call")
+
+    async def body(reactor: Any) -> int:
+        target = resolve_target(options)
+        require_credentials(target, options.local, "call")
+        client = await open_client(reactor, target, options.timeoutMs)
+        try:
+            print_json(await call(client, options["method"], options["params"], options.timeoutMs))
+        finally:
+            client.close()
+        return 0
+
+    return run_cli(options, body)
