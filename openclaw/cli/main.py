@@ -17,7 +17,10 @@ from openclaw.paths import ProfileError, select_profile
 USAGE = """Usage: openclaw [--dev | --profile <name>] [--log-level <level>] [--no-color] <command> [options]
 
 Commands:
-  gateway       Run the gateway in the foreground (alias: gateway run)
+  gateway       Run the gateway in the foreground (alias: gateway run); gateway status|probe|call,
+                gateway install|uninstall|start|stop|restart
+  status        Local diagnosis and the gateway overview
+  health        The gateway's health snapshot
   config        Read or edit the config file: config get|set|unset <path> [value]
   devices       Device pairing: devices list|approve|reject|remove
   setup         Create the config, agent workspace and session directories

@@ -48,8 +48,15 @@ def threshold(level: str) -> int:
 
 
 def event_level(event: Mapping[str, Any]) -> str:
-    """The OpenClaw level name of a Twisted event (info when it has none)."""
-    return _FROM_TWISTED.get(event.get("log_level"), "info")  # type: ignore[arg-type]
+    """
+    The OpenClaw level name of a Twisted event (info when it has none). Twisted's
+    own informational C{log.msg} lines ("... starting on 18789", "(TCP Port 18789
+    Closed)") count as debug: they are not the gateway's to announce at info.
+    """
+    level = event.get("log_level")
+    if level is LogLevel.info and event.get("log_namespace") == "log_legacy":
+        return "debug"
+    return _FROM_TWISTED.get(level, "info")  # type: ignore[arg-type]
 
 
 def allows(level: str, event: Mapping[str, Any]) -> bool:

@@ -273,3 +273,16 @@ def test_a_secret_never_reaches_either_output(tmp_path, sinks, style):
     assert TOKEN not in stream.getvalue()
     assert fileText.count("\n") == 5
     assert "abcdef\u20260123" in stream.getvalue()
+
+
+def test_twisted_legacy_chatter_is_debug():
+    from twisted.logger import LogLevel
+
+    from openclaw.logs.levels import allows, event_level
+
+    port = {"log_level": LogLevel.info, "log_namespace": "log_legacy", "log_format": "{log_text}", "log_text": "gateway starting on 18789"}
+    assert event_level(port) == "debug" and not allows("info", port) and allows("debug", port)
+    legacyError = {**port, "log_level": LogLevel.error}
+    assert event_level(legacyError) == "error"
+    ours = {**port, "log_namespace": "gateway"}
+    assert event_level(ours) == "info"
