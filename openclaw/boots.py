@@ -13,13 +13,15 @@ thread), the CLI in a thread.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from openclaw import procs
+from openclaw.atomicfile import write_atomically
 from openclaw.paths import boot_history_path
 
 #: Records kept; older ones are dropped when a boot is added.
@@ -62,26 +64,30 @@ class BootHistory:
 
     def begin(self, boot: Boot) -> list[Boot]:
         """Record C{boot}; returns the records that were there before it."""
-        before = self.read()
-        self._write([*before, boot][-KEEP:])
+        with self._locked():
+            before = self.read()
+            self._write([*before, boot][-KEEP:])
         return before
 
     def end(self, bootId: str, now: float) -> None:
         """Mark C{bootId} as cleanly stopped."""
-        self._write([replace(b, clean=True, endedAt=now) if b.bootId == bootId else b for b in self.read()])
+        with self._locked():
+            self._write([replace(b, clean=True, endedAt=now) if b.bootId == bootId else b for b in self.read()])
 
     def running(self) -> list[Boot]:
         """Records of gateways that are up now, newest first."""
         return [b for b in reversed(self.read()) if b.running()]
 
-    def _write(self, boots: Iterable[Boot]) -> None:
-        directory = os.path.dirname(self.path)
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".boots-", dir=directory)
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold an exclusive lock on C{boots.json.lock} (other processes share the state dir)."""
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"boots": [asdict(b) for b in boots]}, f, indent=1)
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _write(self, boots: Iterable[Boot]) -> None:
+        write_atomically(self.path, json.dumps({"boots": [asdict(b) for b in boots]}, indent=1))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from openclaw.logs.redact import redact
+
 
 def alive(pid: int) -> bool:
     """Running, and not a zombie waiting to be reaped by its parent."""
@@ -42,6 +44,9 @@ def arguments(pid: int) -> list[str] | None:
 
 
 def command_line(pid: int) -> str:
-    """The process's arguments joined by spaces, or C{"?"} when they cannot be read."""
+    """
+    The process's arguments joined by spaces for display (messages, logs, status),
+    secrets such as C{--token x} masked; C{"?"} when they cannot be read.
+    """
     args = arguments(pid)
-    return " ".join(args).strip() if args else "?"
+    return redact(" ".join(args).strip()) if args else "?"

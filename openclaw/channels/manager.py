@@ -44,11 +44,25 @@ class ChannelManager(MultiService):
             return super().startService()
         Service.startService(self)  # the manager runs; its channels wait
         for svc in self:
-            _log.warn(
-                "channel autostart suppressed by crash-loop breaker; refusing automatic start for "
-                "{channel}. Start a channel manually with: {hint}",
-                channel=svc.channelId, hint=self._manualStart.replace("<id>", svc.channelId),
-            )
+            self._holdBack(svc)
+
+    def addService(self, service: Any) -> None:
+        """A channel added to a running manager starts at once, unless auto-start is suppressed."""
+        if not (self.running and self.autoStartSuppressed):
+            return super().addService(service)
+        self.running = False  # (MultiService.addService starts the child of a running parent)
+        try:
+            super().addService(service)
+        finally:
+            self.running = True
+        self._holdBack(service)
+
+    def _holdBack(self, svc: Any) -> None:
+        _log.warn(
+            "channel autostart suppressed by crash-loop breaker; refusing automatic start for "
+            "{channel}. Start a channel manually with: {hint}",
+            channel=svc.channelId, hint=self._manualStart.replace("<id>", svc.channelId),
+        )
 
     def restoreAutoStart(self) -> None:
         """Start the channels the breaker held back (those already started stay as they are)."""

@@ -22,7 +22,6 @@ A command looks like::
 from __future__ import annotations
 
 import getopt
-import ipaddress
 import os
 import sys
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python import usage
 from twisted.python.failure import Failure
 
+from openclaw.bindhost import is_loopback
 from openclaw.cli.client import ConnectRejected, GatewayCallError, GatewayClient, GatewayClosed, connect
 from openclaw.config.environ import config_environ
 from openclaw.config.load import ConfigError, load_config, read_config
@@ -237,6 +237,8 @@ class Target:
     password: str | None = field(default=None, repr=False)
     #: Where this CLI keeps its device identity and the device tokens it was given.
     stateDir: str | None = None
+    #: C{OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1}: plaintext C{ws://} to a host that is not loopback is allowed.
+    allowInsecureWs: bool = False
 
     @property
     def auth(self) -> str:
@@ -252,13 +254,8 @@ class Target:
 
     @property
     def isLoopback(self) -> bool:
-        host = self.host
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        """The host is literally C{localhost} or a loopback address (never resolved)."""
+        return is_loopback(self.host)
 
     def describe(self) -> dict[str, str]:
         return {"url": self.url, "urlSource": self.source}
@@ -283,6 +280,12 @@ def local_url(local: LocalConfig, port: int | None = None) -> str:
     return f"{scheme}://127.0.0.1:{port}"
 
 
+def make_target(local: LocalConfig, url: str, source: str, mode: str, token: str | None, password: str | None) -> Target:
+    """A L{Target} with what this install adds: its state dir and the insecure-ws opt-in."""
+    allow = local.environ.get("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS") == "1"
+    return Target(url, source, mode, token, password, local.paths.stateDir, allow)
+
+
 def resolve_target(options: ClientOptions) -> Target:
     """
     Where to connect and with which secret (explicit flags win; C{--url} never
@@ -290,7 +293,6 @@ def resolve_target(options: ClientOptions) -> Target:
     """
     local = options.local
     env = local.environ
-    stateDir = local.paths.stateDir
     flagToken, flagPassword = options["token"], options["password"]
     if options["url"]:
         if not (flagToken or flagPassword):
@@ -299,20 +301,21 @@ def resolve_target(options: ClientOptions) -> Target:
                 "Fix: pass --token or --password with --url.\n"
                 "For the default local or SSH-tunneled Gateway, remove --url to use the configured target."
             )
-        return Target(options["url"], "--url", "explicit", flagToken, flagPassword, stateDir)
+        return make_target(local, options["url"], "--url", "explicit", flagToken, flagPassword)
     envToken = _text(env.get("OPENCLAW_GATEWAY_TOKEN"))
     envPassword = _text(env.get("OPENCLAW_GATEWAY_PASSWORD"))
     envUrl = _text(env.get("OPENCLAW_GATEWAY_URL"))
     if envUrl and options["port"] is None:
-        return Target(envUrl, "OPENCLAW_GATEWAY_URL", "env", flagToken or envToken, flagPassword or envPassword, stateDir)
+        return make_target(local, envUrl, "OPENCLAW_GATEWAY_URL", "env", flagToken or envToken, flagPassword or envPassword)
     remote = local.get("gateway.mode") == "remote" and options["port"] is None
     if remote and _text(local.get("gateway.remote.url")):
         secret = lambda dotted: configured_secret(local, dotted)  # noqa: E731
         token = flagToken or secret("gateway.remote.token") or envToken or secret("gateway.auth.token")
         password = flagPassword or envPassword or secret("gateway.remote.password") or secret("gateway.auth.password")
-        return Target(local.get("gateway.remote.url"), "config gateway.remote.url", "remote", token, password, stateDir)
+        return make_target(local, local.get("gateway.remote.url"), "config gateway.remote.url", "remote", token, password)
     token, password = local_secrets(local)
-    return Target(local_url(local, options["port"]), "local loopback", "local", flagToken or token, flagPassword or password, stateDir)
+    url = local_url(local, options["port"])
+    return make_target(local, url, "local loopback", "local", flagToken or token, flagPassword or password)
 
 
 def configured_secret(local: LocalConfig, dotted: str) -> str | None:
@@ -387,7 +390,10 @@ async def _device_signer(target: Target, role: str) -> tuple[Callable | None, st
         return None, None, None
     from openclaw.cli import identity as ids
 
-    device = await deferToThread(ids.load_or_create, target.stateDir)
+    try:
+        device = await deferToThread(ids.load_or_create, target.stateDir)
+    except ids.IdentityError as e:
+        raise CliError(str(e), "device_identity_error") from None
     cached = None
     if target.auth == "none":
         cached = await deferToThread(ids.load_token, target.stateDir, device.deviceId, role)
@@ -415,7 +421,7 @@ async def open_client(
     A refused handshake and a dead target both become a L{CliError}:
     C{gateway_auth_error} or C{gateway_transport_error}.
     """
-    if insecure_plaintext(target) and os.environ.get("OPENCLAW_ALLOW_INSECURE_PRIVATE_WS") != "1":
+    if insecure_plaintext(target) and not target.allowInsecureWs:
         raise CliError(
             f"Refusing plaintext ws:// to {target.host}: use wss://, an SSH tunnel to 127.0.0.1, "
             "or set OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1 on a trusted private network."
@@ -437,6 +443,10 @@ async def open_client(
             minProtocol=minProtocol,
         )
     except ConnectRejected as e:
+        if deviceToken and isinstance(e.details, dict) and e.details.get("code") == "AUTH_DEVICE_TOKEN_MISMATCH":
+            from openclaw.cli import identity as ids
+
+            await deferToThread(ids.clear_token, target.stateDir, device.deviceId, "operator")  # not re-sent next time
         raise CliError(
             f"gateway connect failed: {e.message}\nGateway target: {target.url} ({target.source})",
             "gateway_auth_error" if e.code == "INVALID_REQUEST" else "gateway_error",

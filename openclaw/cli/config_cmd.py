@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from typing import Any, Mapping
 
@@ -30,27 +29,14 @@ from openclaw.config.edit import (
 from openclaw.config.environ import config_environ
 from openclaw.config.includes import IncludeError, IncludeTree, include_roots
 from openclaw.config.load import ConfigError
+from openclaw.config.secrets import redact_config
 from openclaw.paths import Paths
 
-REDACTED = "__OPENCLAW_REDACTED__"
-#: Keys whose string values are secrets: shown redacted by C{config get}.
-_SECRET_KEY = re.compile(r"(token|password|secret|api[_-]?key|passphrase|private[_-]?key)$", re.IGNORECASE)
 RESTART_HINT = "Restart the gateway to apply."
 
 
 class _Failed(Exception):
     """Print the message on stderr and exit 1."""
-
-
-def redact_secrets(value: Any, key: str = "") -> Any:
-    """C{value} with every secret string under a secret-named key replaced."""
-    if isinstance(value, dict):
-        return {k: redact_secrets(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_secrets(v, key) for v in value]
-    if isinstance(value, str) and _SECRET_KEY.search(key):
-        return REDACTED
-    return value
 
 
 class GetOptions(usage.Options):
@@ -123,7 +109,7 @@ def _get(options: GetOptions, path: str, environ: Mapping[str, str]) -> int:
     parts = _parts(options["path"])
     shown = options["path"]
     try:
-        value = get_path(_authored(path, environ), parts)
+        value = get_path(redact_config(_authored(path, environ)), parts)
     except KeyError:
         if known_path(parts):
             raise _Failed(
@@ -131,7 +117,6 @@ def _get(options: GetOptions, path: str, environ: Mapping[str, str]) -> int:
                 f"an authored value with openclaw config set {shown} <value>."
             ) from None
         raise _Failed(f"Unknown config path: {shown}.") from None
-    value = redact_secrets(value, str(parts[-1]))
     if isinstance(value, str) and not options["json"]:
         print(value)
     else:

@@ -12,6 +12,7 @@ from typing import Any, Callable, MutableMapping
 
 
 from openclaw.cli.common import (
+    OPERATOR_SCOPES,
     subcommand,
     CliError,
     ClientOptions,
@@ -35,12 +36,6 @@ Commands:
   reject <requestId>      Reject a pending pairing request
   remove <deviceId>       Remove a paired device
 """
-
-_OPERATOR_SCOPES = frozenset(
-    {S.ADMIN, S.READ, S.WRITE, S.PAIRING, S.APPROVALS, S.QUESTIONS, S.TALK, S.TALK_SECRETS,
-     S.SESSIONS_READ, S.SESSIONS_WRITE}
-)
-
 
 class DevicesOptions(ClientOptions):
     defaultTimeoutMs = 10000
@@ -142,12 +137,14 @@ def render_list(listing: dict[str, Any], style: Style, nowMs: float) -> list[str
 
 def approval_scopes(request: dict[str, Any]) -> list[str]:
     """
-    What to connect with to approve C{request}: pairing plus the operator scopes it
-    asks for, or admin when it asks for admin or for anything not an operator scope.
+    What to connect with to approve C{request} (the caller must hold every scope it
+    grants): pairing plus the operator scopes it asks for, or admin when it asks for
+    admin or for a scope this CLI does not hold on its own connections (L{OPERATOR_SCOPES},
+    all a paired CLI device is approved for).
     """
     roles, _ = _requested(request)
     wanted = [s for s in request.get("scopes") or [] if s.startswith("operator.")] if "operator" in roles else []
-    if any(s == S.ADMIN or s not in _OPERATOR_SCOPES for s in wanted) or (roles and roles != ["operator"]):
+    if any(s == S.ADMIN or s not in OPERATOR_SCOPES for s in wanted) or (roles and roles != ["operator"]):
         return [S.ADMIN]
     return list(dict.fromkeys([S.PAIRING, *wanted]))
 

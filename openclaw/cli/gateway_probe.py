@@ -22,6 +22,7 @@ from openclaw.cli.common import (
     configured_secret,
     local_secrets,
     local_url,
+    make_target,
     open_client,
     parse,
     print_json,
@@ -50,11 +51,11 @@ def targets(options: ProbeOptions) -> list[tuple[str, str, Target]]:
         active = local.get("gateway.mode") == "remote"
         token, password = configured_secret(local, "gateway.remote.token"), configured_secret(local, "gateway.remote.password")
         label = "Remote (configured)" if active else "Remote (configured, inactive)"
-        found.append(("configuredRemote", label, Target(remoteUrl, "config gateway.remote.url", "remote", token, password, local.paths.stateDir)))
+        found.append(("configuredRemote", label, make_target(local, remoteUrl, "config gateway.remote.url", "remote", token, password)))
     token, password = local_secrets(local)
     if not options["url"]:
         token, password = options["token"] or token, options["password"] or password
-    found.append(("localLoopback", "Local loopback", Target(local_url(local, options["port"]), "local loopback", "local", token, password, local.paths.stateDir)))
+    found.append(("localLoopback", "Local loopback", make_target(local, local_url(local, options["port"]), "local loopback", "local", token, password)))
     return found
 
 

@@ -72,19 +72,23 @@ def _command(
     environ: MutableMapping[str, str],
     name: str,
     optionsClass: type[CommandOptions],
-    work: Callable[[ServiceIdentity, ServiceManager, CommandOptions], Outcome],
+    work: Callable[[ServiceIdentity, ServiceManager, CommandOptions, MutableMapping[str, str]], Outcome],
 ) -> int:
     named = type(optionsClass.__name__, (optionsClass,), {"synopsis": f"Usage: openclaw gateway {name} [options]"})
     options = parse(named, argv, environ, f"gateway {name}")
 
     async def body(reactor: Any) -> int:
+        system = bool(options.get("system"))
         try:
-            identity = identify(environ, system=bool(options.get("system")))
+            env = lifecycle.system_environ(environ) if system else environ
+            identity = identify(env, system=system)
         except ValueError as e:
             raise CliError(f"Gateway service: {e}")
+        except ServiceError as e:
+            raise CliError(e.message)
         manager = ServiceManager(identity.kind)
         try:
-            outcome = await deferToThread(work, identity, manager, options)
+            outcome = await deferToThread(work, identity, manager, options, env)
         except ServiceError as e:
             raise CliError("\n".join([e.message, *e.hints]), hints=e.hints)
         except OSError as e:
@@ -105,20 +109,20 @@ def _command(
 
 def install(argv: list[str], environ: MutableMapping[str, str]) -> int:
     return _command(argv, environ, "install", InstallOptions,
-                    lambda i, m, o: lifecycle.install(i, m, environ, port=o["port"], force=bool(o["force"])))
+                    lambda i, m, o, env: lifecycle.install(i, m, env, port=o["port"], force=bool(o["force"])))
 
 
 def uninstall(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    return _command(argv, environ, "uninstall", CommandOptions, lambda i, m, o: lifecycle.uninstall(i, m))
+    return _command(argv, environ, "uninstall", CommandOptions, lambda i, m, o, env: lifecycle.uninstall(i, m))
 
 
 def start(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    return _command(argv, environ, "start", CommandOptions, lambda i, m, o: lifecycle.start(i, m))
+    return _command(argv, environ, "start", CommandOptions, lambda i, m, o, env: lifecycle.start(i, m))
 
 
 def stop(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    return _command(argv, environ, "stop", StopOptions, lambda i, m, o: lifecycle.stop(i, m, disable=bool(o["disable"])))
+    return _command(argv, environ, "stop", StopOptions, lambda i, m, o, env: lifecycle.stop(i, m, disable=bool(o["disable"])))
 
 
 def restart(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    return _command(argv, environ, "restart", CommandOptions, lambda i, m, o: lifecycle.restart(i, m))
+    return _command(argv, environ, "restart", CommandOptions, lambda i, m, o, env: lifecycle.restart(i, m))

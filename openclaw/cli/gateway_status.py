@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from dataclasses import replace
-from typing import Any, MutableMapping
+from typing import Any, Mapping, MutableMapping
 
 from twisted.internet.threads import deferToThread
 
@@ -34,7 +34,7 @@ from openclaw.cli.common import (
     resolve_target,
     run_cli,
 )
-from openclaw.paths import configured_port
+from openclaw.paths import configured_port, shorten
 
 TROUBLESHOOTING = "https://docs.openclaw.ai/troubleshooting"
 
@@ -91,14 +91,9 @@ async def probe(reactor: Any, target: Target, timeoutMs: int) -> dict[str, Any]:
     return result
 
 
-def _config_line(label: str, path: str, exists: bool, valid: bool) -> str:
+def _config_line(label: str, path: str, exists: bool, valid: bool, environ: Mapping[str, str]) -> str:
     suffix = "" if exists and valid else " (missing)" if not exists else " (invalid)"
-    return f"Config ({label}): {_home(path)}{suffix}"
-
-
-def _home(path: str) -> str:
-    home = os.path.expanduser("~")
-    return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path
+    return f"Config ({label}): {shorten(path, environ)}{suffix}"
 
 
 def _runtime_line(runtime: dict[str, Any]) -> str:
@@ -111,19 +106,17 @@ def _runtime_line(runtime: dict[str, Any]) -> str:
     return f"Runtime: {status}" + (f" ({', '.join(details)})" if details else "")
 
 
-def _service_lines(service: dict[str, Any]) -> list[str]:
+def _service_lines(service: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
     state = service.get("loadState") or "unknown"
     lines = [f"Service: {service.get('label', 'unknown')} ({state})"]
     command = service.get("command") or {}
     if command.get("programArguments"):
         lines.append("Command: " + " ".join(command["programArguments"]))
     if command.get("sourcePath"):
-        lines.append(f"Service file: {_home(command['sourcePath'])}")
+        lines.append(f"Service file: {shorten(command['sourcePath'], environ)}")
     env = command.get("environment") or {}
-    if env:
-        # The definition holds no secrets (install never writes them); show names=values anyway redacted.
-        shown = " ".join(f"{k}={'***' if 'TOKEN' in k or 'PASSWORD' in k else v}" for k, v in sorted(env.items()))
-        lines.append(f"Service env: {shown}")
+    if env:  # secrets already masked (see ServiceDefinition.asJson)
+        lines.append("Service env: " + " ".join(f"{k}={v}" for k, v in sorted(env.items())))
     if service.get("needsDaemonReload"):
         lines.append("Systemd reload: pending (run systemctl --user daemon-reload)")
     if service.get("error"):
@@ -179,12 +172,12 @@ def gather(options: StatusOptions, local: LocalConfig) -> dict[str, Any]:
 
 def render(report: dict[str, Any], local: LocalConfig, style: Style, deep: bool) -> list[str]:
     gateway, port, service = report["gateway"], report["port"], report["service"]
-    lines = _service_lines(service)
+    lines = _service_lines(service, local.environ)
     lines.append(f"File logs: {report['logFile']}")
     lines.append("")
     cli, daemon = report["config"]["cli"], report["config"]["daemon"]
-    lines.append(_config_line("cli", cli["path"], cli["exists"], cli["valid"]))
-    lines.append(_config_line("service", daemon["path"], daemon["exists"], True))
+    lines.append(_config_line("cli", cli["path"], cli["exists"], cli["valid"], local.environ))
+    lines.append(_config_line("service", daemon["path"], daemon["exists"], True, local.environ))
     if report["config"].get("mismatch"):
         lines.append(style.warn("Warning: the service uses another config than this CLI."))
     for issue in cli["issues"]:

@@ -18,9 +18,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from openclaw.atomicfile import write_atomically
 from openclaw.protocol.device import b64url_encode, device_id, sign, signed_payload
 
 _VERSION = 1
@@ -54,14 +56,13 @@ def tokens_path(stateDir: str) -> str:
     return os.path.join(stateDir, "identity", "device-auth.json")
 
 
+class IdentityError(Exception):
+    """The device identity file exists but cannot be used; the message names it."""
+
+
 def _write_private(path: str, document: Mapping[str, Any]) -> None:
     """Write a secret-bearing JSON file readable by its owner only, atomically."""
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    partial = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(document, indent=2) + "\n")
-    os.replace(partial, path)
+    write_atomically(path, json.dumps(document, indent=2) + "\n")
 
 
 def _read(path: str) -> dict[str, Any] | None:
@@ -73,20 +74,50 @@ def _read(path: str) -> dict[str, Any] | None:
     return document if isinstance(document, dict) and document.get("version") == _VERSION else None
 
 
+def _stored_key(text: str) -> tuple[dict[str, Any], Ed25519PrivateKey] | None:
+    """The identity document and its key, or None when C{text} is not a usable identity."""
+    try:
+        stored = json.loads(text)
+    except ValueError:
+        return None
+    if not (isinstance(stored, dict) and stored.get("version") == _VERSION and isinstance(stored.get("privateKeyPem"), str)):
+        return None
+    try:
+        key = serialization.load_pem_private_key(stored["privateKeyPem"].encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    return (stored, key) if isinstance(key, Ed25519PrivateKey) else None
+
+
 def load_or_create(stateDir: str) -> DeviceIdentity:
-    """The stored identity; a new one (saved) when there is none or it is unreadable."""
+    """
+    The stored identity, or a new one (saved) when there is no file. A file that
+    exists but cannot be used is left as it is (OpenClaw's own CLI shares it).
+
+    @raise IdentityError: the file is unreadable, not JSON, of another version, or holds no Ed25519 key.
+    """
     path = identity_path(stateDir)
-    stored = _read(path)
-    if stored is not None and isinstance(stored.get("privateKeyPem"), str):
-        try:
-            key = serialization.load_pem_private_key(stored["privateKeyPem"].encode(), password=None)
-        except (ValueError, TypeError):
-            key = None
-        if isinstance(key, Ed25519PrivateKey):
-            identity = _identity(key)
-            if stored.get("deviceId") != identity.deviceId:  # the id always follows the key
-                _write_private(path, {**stored, "deviceId": identity.deviceId})
-            return identity
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return _create(path)
+    except (OSError, ValueError) as e:
+        raise IdentityError(f"Cannot read the device identity {path}: {getattr(e, 'strerror', None) or e}") from None
+    found = _stored_key(text)
+    if found is None:
+        raise IdentityError(
+            f"The device identity {path} is not usable (expected version {_VERSION} with an Ed25519 privateKeyPem); "
+            "repair it or move it away to create a new one."
+        )
+    stored, key = found
+    identity = _identity(key)
+    if stored.get("deviceId") != identity.deviceId:  # the id always follows the key
+        _write_private(path, {**stored, "deviceId": identity.deviceId})
+    return identity
+
+
+def _create(path: str) -> DeviceIdentity:
     key = Ed25519PrivateKey.generate()
     identity = _identity(key)
     _write_private(

@@ -8,51 +8,24 @@ Blocking file I/O: the gateway calls these in a thread.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
 import shutil
-import tempfile
 from typing import Any, Callable, Mapping
 
 import json5
 
+from openclaw.atomicfile import replacing, write_atomically
 from openclaw.config.includes import INCLUDE_KEY, IncludeError, IncludeTree, include_roots, parse_json5, read_text
 from openclaw.config.load import ConfigError, ConfigSource, load_source
 from openclaw.config.schema import SCHEMA, validate
 
 
-def _temp_beside(path: str) -> tuple[int, str]:
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    return tempfile.mkstemp(prefix=".openclaw-", suffix=".tmp", dir=directory)
-
-
-def _write_temp(path: str, text: str) -> str:
-    fd, tmp = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return tmp
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write C{text} next to C{path}, then rename it over C{path}."""
-    tmp = _write_temp(path, text)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def atomic_write_json(path: str, data: Any) -> None:
-    """L{atomic_write_text} of C{data} as indented JSON."""
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    """Replace C{path} (owner-only) with C{data} as indented JSON."""
+    write_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 def replace_validated(
@@ -68,20 +41,15 @@ def replace_validated(
 
     @raise ConfigError: the issues, naming C{path}; the file is untouched.
     """
-    tmp = _write_temp(path, text)
-    try:
+    with replacing(path, text) as tmp:
         try:
             source = load_source(tmp, environ)
         except ConfigError as e:
             raise ConfigError(path, [issue.replace(tmp, path) for issue in e.issues], e.included) from None
         assert source is not None  # the file was just written
-        source = ConfigSource(path, source.config, source.included, source.hash)
+        source = dataclasses.replace(source, path=path)
         if check is not None:
             check(source)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
     return source
 
 
@@ -343,14 +311,13 @@ def write_document(path: str, document: dict[str, Any], environ: Mapping[str, st
     if issues:
         raise ConfigError(path, issues)
     keep_backup(path)
-    atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 __all__ = [
     "PathError",
     "atomic_write_json",
     "check_document",
-    "atomic_write_text",
     "format_path",
     "get_path",
     "has_comments",

@@ -70,12 +70,14 @@ class IncludeTree:
 
     @ivar files: every included path met so far, in the order first met,
         including ones that turned out missing or broken (a watcher wants those).
+    @ivar texts: the text each included file had when it was first read.
     """
 
     def __init__(self, config_path: str, roots: list[str]) -> None:
         self.config_path = os.path.abspath(config_path)
         self.roots = roots
         self.files: list[str] = []
+        self.texts: dict[str, str] = {}
 
     def load(self, text: str) -> Any:
         """Parse the main file's C{text} and expand everything it includes."""
@@ -124,7 +126,7 @@ class IncludeTree:
             )
         if target not in self.files:
             self.files.append(target)
-        text = self._read(spec, path, target)
+        text = self.texts.setdefault(target, self._read(spec, path, target))
         return self._expand(parse_json5(target, text), target, chain + (target,))
 
     def _resolve(self, spec: str, path: str) -> str:

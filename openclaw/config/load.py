@@ -27,12 +27,17 @@ class ConfigError(Exception):
     @ivar issues: one readable line per problem.
     @ivar included: included files met before the failure, so a watcher can
         still notice when a broken include gets fixed.
+    @ivar digest: L{contents_digest} of the file and those includes as read
+        (set by L{read_source} and L{load_source}): the content the watcher has seen.
     """
 
-    def __init__(self, path: str, issues: Iterable[str], included: Iterable[str] = ()) -> None:
+    def __init__(
+        self, path: str, issues: Iterable[str], included: Iterable[str] = (), digest: str | None = None
+    ) -> None:
         self.path = path
         self.issues = list(issues)
         self.included = list(included)
+        self.digest = digest
         super().__init__("\n".join(self.issues))
 
 
@@ -43,11 +48,37 @@ class ConfigSource:
     included: tuple[str, ...]
     #: L{content_hash} of the main file as read (C{config.get}'s C{hash}, the write guard).
     hash: str = ""
+    #: L{contents_digest} of the main file and its includes as read (what the reload watcher accepts).
+    digest: str = ""
 
 
 def content_hash(text: str) -> str:
     """The hash clients see for a config file's raw text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def contents_digest(texts: Iterable[str | None]) -> str:
+    """
+    One hash over the texts of a config file and its includes, in order (None: a
+    missing or unreadable file). The reload watcher compares it with L{files_digest}.
+    """
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(b"0" if text is None else b"1" + hashlib.sha256(text.encode("utf-8")).digest())
+    return digest.hexdigest()
+
+
+def files_digest(paths: Iterable[str]) -> str:
+    """L{contents_digest} of C{paths} as they are on disk now (blocking)."""
+    return contents_digest(_text_or_none(path) for path in paths)
+
+
+def _text_or_none(path: str) -> str | None:
+    """The text as L{read_text} reads it; None where that fails."""
+    try:
+        return read_text(path)
+    except IncludeError:
+        return None
 
 
 def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
@@ -65,21 +96,27 @@ def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise ConfigError(path, [f"{path}: cannot read: {e.strerror}"]) from None
+        raise ConfigError(path, [f"{path}: cannot read: {e.strerror}"], (), contents_digest([None])) from None
     if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(path, [f"{path}: not a regular file"])
+        raise ConfigError(path, [f"{path}: not a regular file"], (), contents_digest([None]))
     tree = IncludeTree(path, include_roots(path, environ))
+    text: str | None = None
+
+    def failed(issues: Iterable[str]) -> ConfigError:
+        return ConfigError(path, issues, tree.files, contents_digest([text, *map(tree.texts.get, tree.files)]))
+
     try:
         text = read_text(path)
         raw = tree.load(text)
     except IncludeError as e:
-        raise ConfigError(path, [str(e)], tree.files) from None
+        raise failed([str(e)]) from None
     if not isinstance(raw, dict):
-        raise ConfigError(path, [f"{path}: the config root must be an object"], tree.files)
+        raise failed([f"{path}: the config root must be an object"])
     config, issues = substitute(raw, apply_env_vars(raw, environ))
     if issues:
-        raise ConfigError(path, issues, tree.files)
-    return ConfigSource(path, config, tuple(tree.files), content_hash(text))
+        raise failed(issues)
+    digest = contents_digest([text, *map(tree.texts.get, tree.files)])
+    return ConfigSource(path, config, tuple(tree.files), content_hash(text), digest)
 
 
 def read_config(path: str, environ: Mapping[str, str]) -> dict[str, Any] | None:
@@ -99,7 +136,7 @@ def load_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
         return None
     issues = validate(source.config)
     if issues:
-        raise ConfigError(path, issues, source.included)
+        raise ConfigError(path, issues, source.included, source.digest)
     return source
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from openclaw.paths import expand
+from openclaw.paths import expand, is_placeholder
 
 SOURCES = ("env", "file", "exec")
 REDACTED = "__OPENCLAW_REDACTED__"
@@ -57,8 +57,11 @@ CREDENTIAL_SURFACE = (
     "channels.*.accounts.*.serviceAccount",
 )
 
-#: Key names that hold secrets wherever they appear (redaction and audit).
-_SENSITIVE_KEY = re.compile(r"(token|password|passwd|secret|apikey|api_key|credential|privatekey)$", re.IGNORECASE)
+#: Key names that hold secrets wherever they appear (redaction and audit), matched
+#: with C{-} and C{_} removed (C{api_key}, C{private-key}).
+_SENSITIVE_KEY = re.compile(r"(token|password|passwd|passphrase|secret|apikey|credential|privatekey)$", re.IGNORECASE)
+
+_SURFACE = [pattern.split(".") for pattern in CREDENTIAL_SURFACE]
 
 
 class SecretResolutionError(Exception):
@@ -122,34 +125,50 @@ def credential_values(config: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
             yield ".".join(segments), value
 
 
-def sensitive_paths(config: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every C{(dotted path, value)} whose key names a secret, anywhere in C{config}."""
-    if isinstance(config, Mapping):
-        for key, value in config.items():
+def _secret_key(key: Any) -> bool:
+    return isinstance(key, str) and _SENSITIVE_KEY.search(key.replace("-", "").replace("_", "")) is not None
+
+
+def _on_surface(segments: list[str]) -> bool:
+    """Whether C{segments} is a credential-surface path or lies inside one's value."""
+    return any(
+        len(pattern) <= len(segments) and all(p == "*" or p == s for p, s in zip(pattern, segments)) for pattern in _SURFACE
+    )
+
+
+def sensitive_paths(config: Any) -> Iterator[tuple[str, Any]]:
+    """
+    Every C{(dotted path, value)} that holds a secret anywhere in C{config}: a
+    SecretRef, or a scalar under a key that names a secret or on (or inside a value
+    on) the credential surface, such as a header or a service account's C{private_key}.
+    """
+    return _sensitive(config, "", [], False)
+
+
+def _sensitive(node: Any, prefix: str, segments: list[str], secret: bool) -> Iterator[tuple[str, Any]]:
+    if as_ref(node) is not None or (secret and not isinstance(node, (Mapping, list))):
+        yield prefix, node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            inner = segments + [str(key)]
             path = f"{prefix}.{key}" if prefix else str(key)
-            secretKey = isinstance(key, str) and _SENSITIVE_KEY.search(key.replace("-", "")) is not None
-            if as_ref(value) is not None or (secretKey and not isinstance(value, (Mapping, list))):
-                yield path, value
-            else:
-                yield from sensitive_paths(value, path)
-    elif isinstance(config, list):
-        for index, item in enumerate(config):
-            yield from sensitive_paths(item, f"{prefix}[{index}]")
+            yield from _sensitive(value, path, inner, secret or _secret_key(key) or _on_surface(inner))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _sensitive(item, f"{prefix}[{index}]", segments + [f"[{index}]"], secret)
 
 
 def redact_config(config: Any) -> Any:
     """A copy of C{config} with every plaintext secret replaced by L{REDACTED} (refs stay)."""
     hidden = {path for path, value in sensitive_paths(config) if isinstance(value, str) and value}
 
-    def walk(node: Any, prefix: str) -> Any:
+    def walk(node: Any, path: str) -> Any:
+        if path in hidden:
+            return REDACTED
         if isinstance(node, Mapping):
-            out = {}
-            for key, value in node.items():
-                path = f"{prefix}.{key}" if prefix else str(key)
-                out[key] = REDACTED if path in hidden else walk(value, path)
-            return out
+            return {key: walk(value, f"{path}.{key}" if path else str(key)) for key, value in node.items()}
         if isinstance(node, list):
-            return [walk(item, f"{prefix}[{i}]") for i, item in enumerate(node)]
+            return [walk(item, f"{path}[{i}]") for i, item in enumerate(node)]
         return node
 
     return walk(config, "")
@@ -168,12 +187,12 @@ def inactive_reason(config: Mapping[str, Any], path: str, environ: Mapping[str, 
     """Why the ref at C{path} need not resolve (an inactive surface), or None when it is active."""
     authMode = _get(config, "gateway.auth.mode")
     if path == "gateway.auth.token":
-        if environ.get("OPENCLAW_GATEWAY_TOKEN"):
+        if not is_placeholder(environ.get("OPENCLAW_GATEWAY_TOKEN", "")):
             return "OPENCLAW_GATEWAY_TOKEN is set"
         if authMode in ("password", "none", "trusted-proxy"):
             return f"gateway.auth.mode is {authMode}"
     if path == "gateway.auth.password":
-        if environ.get("OPENCLAW_GATEWAY_PASSWORD"):
+        if not is_placeholder(environ.get("OPENCLAW_GATEWAY_PASSWORD", "")):
             return "OPENCLAW_GATEWAY_PASSWORD is set"
         if authMode in ("token", "none", "trusted-proxy"):
             return f"gateway.auth.mode is {authMode}"

@@ -61,8 +61,9 @@ def write_dev_config(paths: Paths) -> list[str]:
 def persist_token(path: str, token: str) -> str:
     """
     Save a generated token as C{gateway.auth.token} so local clients find it.
-    A config whose gateway section comes from C{$include} is left alone (the token
-    then lives for this run only). Returns the notice to log; it never holds the token.
+    A config whose gateway section comes from C{$include}, or that has a
+    C{gateway.auth.token} already (say, a SecretRef), is left alone (the token then
+    lives for this run only). Returns the notice to log; it never holds the token.
     """
     try:
         with open(path, encoding="utf-8") as f:
@@ -74,6 +75,12 @@ def persist_token(path: str, token: str) -> str:
         return (
             "Gateway auth token was missing. Generated a runtime token for this startup "
             f"without changing config ({path} includes its gateway section); "
+            "restart will generate a different token."
+        )
+    if isinstance(nodes[2], dict) and "token" in nodes[2]:
+        return (
+            "Gateway auth token was missing. Generated a runtime token for this startup "
+            f"without changing config ({path} sets gateway.auth.token already); "
             "restart will generate a different token."
         )
     if os.path.exists(path):

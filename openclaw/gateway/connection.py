@@ -255,6 +255,7 @@ class GatewayConnection(WebSocketServerProtocol):
             version=client["version"], role=self.role, reason=rejection.error.details["authReason"],
         )
         self.phase = "authenticating"
+        self._cancelTimer()  # the handshake timeout must not close before the refusal is sent
         self._timer = self.hub.clock.callLater(delay, self._rejectLater, requestId, rejection)
 
     def _rejectLater(self, requestId: str, rejection: Rejection) -> None:

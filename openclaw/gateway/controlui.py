@@ -110,7 +110,7 @@ def _read(path: str) -> tuple[bytes, float] | None:
     try:
         with open(path, "rb") as f:
             return f.read(), os.fstat(f.fileno()).st_mtime
-    except OSError:  # missing, a directory, unreadable
+    except (OSError, ValueError):  # missing, a directory, unreadable, a name with a NUL (%00)
         return None
 
 

@@ -32,11 +32,13 @@ from typing import AbstractSet, Any, Callable, Iterable, Mapping
 import orjson
 from twisted.application.service import Service
 from twisted.enterprise import adbapi
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.threads import deferToThreadPool
 
 from openclaw.protocol import scopes as S
 from openclaw.protocol.device import normalize_metadata
+from openclaw.protocol.errors import UNAVAILABLE, GatewayError
 
 PENDING_TTL_MS = 5 * 60_000
 #: A silent pairing younger than this is never pruned as superseded.
@@ -349,27 +351,49 @@ def public_device(record: Mapping[str, Any], tokens: Mapping[str, Mapping[str, A
     return shown
 
 
+class StoreNotRunning(GatewayError):
+    """The store was used while stopped (a request that raced a shutdown or restart)."""
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE, "pairing store is not running; retry once the gateway is up", retryable=True)
+
+
+class _Pool(adbapi.ConnectionPool):
+    """The store's one-connection pool: the directory and the thread join stay off the reactor."""
+
+    def connect(self) -> sqlite3.Connection:
+        if self.threadID() not in self.connections:  # (in the pool's thread) the first connect
+            os.makedirs(os.path.dirname(self.connargs[0]), mode=0o700, exist_ok=True)
+        return super().connect()
+
+    def close(self) -> Deferred:
+        """L{adbapi.ConnectionPool.close}, with the pool's thread joined from another thread."""
+        for trigger in ("shutdownID", "startID"):
+            if getattr(self, trigger):
+                self._reactor.removeSystemEventTrigger(getattr(self, trigger))
+                setattr(self, trigger, None)
+        return deferToThreadPool(self._reactor, self._reactor.getThreadPool(), self.finalClose)
+
+
 class PairingStore(Service):
     name = "pairing"
 
     def __init__(self, stateDir: str, clock: IReactorTime) -> None:
         self.path = os.path.join(stateDir, "devices", "pairing.sqlite")
         self._clock = clock
-        self._pool: adbapi.ConnectionPool | None = None
+        self._pool: _Pool | None = None
 
     def startService(self) -> None:
         super().startService()
-        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-        self._pool = adbapi.ConnectionPool(
+        self._pool = _Pool(
             "sqlite3", self.path, check_same_thread=False, cp_min=1, cp_max=1, cp_openfun=self._opened,
             cp_noisy=False,
         )
 
-    def stopService(self):
+    def stopService(self) -> Deferred | None:
         super().stopService()
         pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+        return None if pool is None else pool.close()
 
     def _opened(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -380,7 +404,8 @@ class PairingStore(Service):
 
     def _run(self, operation: Callable[..., Any], *args: Any) -> Deferred:
         nowMs = int(self._clock.seconds() * 1000)
-        assert self._pool is not None, "pairing store is not running"
+        if self._pool is None:
+            return fail(StoreNotRunning())
         return self._pool.runInteraction(lambda cursor: operation(_Tx(cursor, nowMs), *args))
 
     # connects -----------------------------------------------------------------

@@ -125,7 +125,8 @@ class ReloadController:
         if self.mode == "off":
             self.watcher.stop()
             return
-        self.watcher.watch((settings.paths.configPath, *settings.includedFiles))
+        # accept what these settings were loaded from: a save since then is still a change
+        self.watcher.watch((settings.paths.configPath, *settings.includedFiles), settings.configDigest)
         self.watcher.start()
 
     # in-flight work (agent runs): restarts wait for it ---------------------------
@@ -203,8 +204,10 @@ class ReloadController:
         error = failure.trap(ConfigError, StartupError)
         if error is ConfigError:
             issues = "; ".join(failure.value.issues)
-            # a file the broken config includes is still worth watching
-            self.watcher.watch(dict.fromkeys((*self.watcher.paths, *failure.value.included)))
+            # watch what the broken config includes (fixing one is a change), as it was read
+            paths = (self._gateway.settings.paths.configPath, *failure.value.included)
+            if paths != self.watcher.paths:
+                self.watcher.watch(paths, failure.value.digest)
         else:
             issues = failure.value.message
         _log.warn("config reload skipped (invalid config): {issues}", issues=issues)
@@ -300,23 +303,29 @@ class ReloadController:
         if not self._active:  # stopped while it waited
             self._restarting = False
             return succeed(None)
-        d = succeed(settings) if settings is not None else deferToThread(self._gateway.loadSettings)
+        if settings is None:
+            d = deferToThread(self._gateway.loadSettings)
+        else:  # its secrets as they resolve now (a secrets.reload since the request counts)
+            d = deferToThread(self._gateway.rebuildSettings, settings)
 
         def fallback(failure):
             failure.trap(ConfigError, StartupError)
             self._invalid(failure)
             return self._gateway.settings  # restart with the last accepted config
 
-        def restart(chosen: GatewaySettings) -> Deferred:
+        def restart(chosen: GatewaySettings) -> Deferred | None:
+            if not self._active:  # stopped while the config loaded
+                return None
             self._lastRestartAt = self._clock.seconds()
             _log.info("restart ({reasons})", reasons="; ".join(reasons))
             d = self._gateway.restart(chosen)
-            d.addCallback(lambda _: _log.info("gateway restarted on {url}", url=self._gateway.url))
+            d.addCallback(lambda url: url and _log.info("gateway restarted on {url}", url=url))
             return d
 
         def finished(result):
             self._restarting = False
-            self._syncWatcher()
+            if self._active:
+                self._syncWatcher()
             if self._restartReasons:  # asked again while restarting
                 self.requestRestart(self._restartReasons[-1])
             return result

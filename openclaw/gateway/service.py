@@ -119,6 +119,8 @@ class GatewayService(MultiService):
         self._console = console
         self._ports: list[Any] = []
         self._stopping = False
+        #: 1 once a failed restart left no tree running: the process then ends non-zero.
+        self._exitCode = 0
         settings = options.resolve()
         self.logSink = LogSink(self.logSettings(settings), environ=options.environ)
         self.breaker = CrashLoopBreaker(settings.paths.stateDir, self._clock, reactor)
@@ -145,6 +147,7 @@ class GatewayService(MultiService):
         self.agents = AgentRuntime(settings.config, settings.paths.stateDir)
         self.agents.setServiceParent(self)
         self.channels = ChannelManager()
+        self.breaker.guard(self.channels)  # before it is parented: a tripped breaker holds it back
         self.channels.setServiceParent(self)
         registry = _methods.MethodRegistry()
         pairing = PairingStore(settings.paths.stateDir, clock)
@@ -191,8 +194,12 @@ class GatewayService(MultiService):
         self.reload.start()  # first: health reports whether it watches
         super().startService()
 
-    def _listen(self, port: int | None = None) -> None:
-        """Bind C{settings.port}, or C{port} (a restart keeping the port it had)."""
+    def _listen(self, port: int | None = None, startup: bool = True) -> None:
+        """
+        Bind C{settings.port}, or C{port} (a restart keeping the port it had). Only at
+        C{startup} (before the reactor runs) may it block: C{--force} frees the port and a
+        busy port names its holder.
+        """
         s = self.settings
         # The config was read before logging could start; the lines keep OpenClaw's order.
         _log.info("loading configuration… {path}", path=s.paths.configPath)
@@ -200,7 +207,7 @@ class GatewayService(MultiService):
             _log.info("{line}", line=line)
         for line in s.warnings:
             _log.warn("{line}", line=line)
-        if self._options["force"] and port is None:
+        if self._options["force"] and startup:
             try:
                 portowner.free_port(s.port, s.primaryHost, _log)
             except OSError as e:
@@ -221,7 +228,7 @@ class GatewayService(MultiService):
                     _log.warn("could not also listen on {host}:{port}: {err}", host=host, port=s.port, err=e.socketError)
                     continue
                 self._closePorts()
-                raise StartupError(_bind_failure(s, host, e), 1)
+                raise StartupError(_bind_failure(s, host, e, startup), 1)
         _log.info("listening on {url} (PID {pid})", url=self.url, pid=os.getpid())
 
 
@@ -242,13 +249,16 @@ class GatewayService(MultiService):
         self.reload.stop()
         self.breaker.stop()
         self.hub.accepting = False  # no new clients while in-flight work drains
-        d = drain(self.reload.inFlight, self._clock, drain_budget_ms(self._options.environ))
+        d = self.reload.settled()  # a restart under way ends first (it binds nothing once stopping)
+        d.addCallback(lambda _: drain(self.reload.inFlight, self._clock, drain_budget_ms(self._options.environ)))
+        d.addCallback(lambda _: self._closePorts())  # before the children: no request meets a stopped store
         d.addCallback(lambda _: super(GatewayService, self).stopService())  # shutdown event, close 1012
         d.addBoth(self._afterStop)
         return d
 
     def _afterStop(self, result):
-        self._closePorts()
+        if self._exitCode:  # not a clean stop: the boot stays unclean for the crash-loop breaker
+            return self._stopped(result)
         d = self.breaker.ended()
         d.addErrback(lambda f: _log.warn("could not record the clean stop: {err}", err=f.getErrorMessage()))
         d.addCallback(lambda _: self._stopped(result))
@@ -271,45 +281,69 @@ class GatewayService(MultiService):
         """The environment the config was read against (process, dotenv files)."""
         return self._options.environ
 
-    def settingsFor(self, source: ConfigSource | None) -> GatewaySettings:
+    def settingsFor(
+        self, source: ConfigSource | None, persist: bool = True, runtimeToken: str | None = None
+    ) -> GatewaySettings:
         """
         Settings for a loaded config, by the start-up rules (flags, secrets, security
-        checks; raises L{StartupError}). Blocking: run it in a thread.
+        checks; raises L{StartupError}). Validating a config that is not on disk yet
+        passes C{persist=False}: a generated token is then never written to the file.
+        Blocking: run it in a thread.
         """
         s = self.settings
-        return build(self._options, self._options.environ, s.paths, source, runtimeToken=s.token)
+        return build(
+            self._options, self._options.environ, s.paths, source, runtimeToken=runtimeToken or s.token, persist=persist
+        )
 
     def loadSettings(self) -> GatewaySettings:
         """Read the config file into new settings, as start-up would (blocking)."""
         return self.settingsFor(load_source(self.settings.paths.configPath, self._options.environ))
 
-    def rebuildSettings(self) -> GatewaySettings:
-        """The running config with its SecretRefs resolved again; no file read (blocking)."""
-        s = self.settings
-        source = None if s.configHash is None else ConfigSource(s.paths.configPath, dict(s.config), s.includedFiles, s.configHash)
-        return self.settingsFor(source)
+    def rebuildSettings(self, settings: GatewaySettings | None = None) -> GatewaySettings:
+        """
+        The config of C{settings} (default: the running one) with its SecretRefs
+        resolved again; no file read or write (blocking).
+        """
+        s = self.settings if settings is None else settings
+        source = None if s.configHash is None else ConfigSource(
+            s.paths.configPath, dict(s.config), s.includedFiles, s.configHash, s.configDigest
+        )
+        return self.settingsFor(source, persist=False, runtimeToken=s.token if s.tokenGenerated else None)
 
     def restart(self, settings: GatewaySettings) -> Deferred:
         """
         Restart the tree in-process from C{settings}: close the listener, announce
         C{shutdown} (restarting) and close every client with 1012, stop the children,
         build them again and bind the same port (a new one only when the port
-        setting changed). If the new tree cannot bind, the old settings come back.
+        setting changed). If the new tree cannot start, the old settings come back;
+        if they cannot either, the gateway stops (see L{_abandon}). Fires with the
+        URL listened on, or None when the gateway stopped meanwhile.
         """
         return ensureDeferred(self._restart(settings))
 
-    async def _restart(self, settings: GatewaySettings) -> None:
+    async def _restart(self, settings: GatewaySettings) -> str | None:
         old = self.settings
         bound = self.port if self._ports else None
         await self._closePorts()
         await self.hub.shutdown("gateway restarting", RESTART_EXPECTED_MS)
         await self._stopTree()
+        if self._stopping:  # stopService finishes the job: nothing binds again
+            return None
         try:
             self._startTree(settings, bound if settings.port == old.port else None)
-        except StartupError as e:
-            _log.error("config restart failed: {message}", message=e.message)
-            await self._stopTree()
+            return self.url
+        except Exception as e:
+            _log_start_failure("config restart failed", e)
+        await self._stopTree()
+        await self._closePorts()
+        if self._stopping:
+            return None
+        try:
             self._startTree(old, bound)
+            return self.url
+        except Exception:
+            self._abandon()
+            raise
 
     async def _stopTree(self) -> None:
         for child in reversed(list(self)):
@@ -317,8 +351,20 @@ class GatewayService(MultiService):
 
     def _startTree(self, settings: GatewaySettings, port: int | None) -> None:
         self._build(settings)  # we are running: each child starts as it is added
-        self.breaker.guard(self.channels)  # a tripped breaker holds the new channels back too
-        self._listen(port)
+        self._listen(port, startup=False)
+
+    def _abandon(self) -> None:
+        """
+        Neither the new nor the previous config could start again, so nothing listens:
+        stop, and (owning the process) exit 1 so a supervisor starts a fresh process.
+        """
+        self._exitCode = 1
+        _log.error("gateway restart failed and the previous config did not start again; stopping the gateway")
+        if self._ownsProcess:
+            self._reactor.addSystemEventTrigger("after", "shutdown", _exit, self._exitCode)
+            self._reactor.stop()
+        else:
+            self.stopService().addErrback(lambda f: _log.failure("gateway stop failed", f))
 
     # signals (only when the service owns the process) --------------------------
 
@@ -346,7 +392,23 @@ class GatewayService(MultiService):
         self._reactor.stop()
 
 
-def _bind_failure(settings: GatewaySettings, host: str, error: CannotListenError) -> str:
+def _log_start_failure(what: str, error: Exception) -> None:
+    """Log why a tree did not start (inside the C{except}): a refusal by its text, anything else with its traceback."""
+    if isinstance(error, StartupError):
+        _log.error("{what}: {message}", what=what, message=error.message)
+    else:
+        _log.failure("{what}: {err}", what=what, err=error)
+
+
+def _exit(code: int) -> None:
+    """End the process with C{code} once the reactor has shut down (logs written)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _bind_failure(settings: GatewaySettings, host: str, error: CannotListenError, scan: bool) -> str:
+    """The refusal text; with C{scan} (start-up only: it blocks) it names the port's holder."""
     shown = f"[{host}]" if ":" in host else host
     url = f"ws://{shown}:{settings.port}"
     if getattr(error.socketError, "errno", None) == errno.EADDRINUSE:
@@ -354,7 +416,7 @@ def _bind_failure(settings: GatewaySettings, host: str, error: CannotListenError
             f"Gateway failed to start: another gateway instance is already listening on {url}",
             "If the gateway is supervised, stop it with: openclaw gateway stop",
             f"EADDRINUSE: address already in use {host}:{settings.port}",
-            *portowner.describe(settings.port),
+            *(portowner.describe(settings.port) if scan else ()),
         ]
         return "\n".join(lines)
     return f"Gateway failed to start: failed to bind gateway socket on {url}: {error.socketError}"

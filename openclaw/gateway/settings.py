@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from openclaw import paths as P
-from openclaw.config.load import ConfigError, ConfigSource, load_source
+from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw import bindhost
 from openclaw.gateway import configfile
@@ -75,9 +75,11 @@ class GatewaySettings:
     wsLog: str = "auto"
     notices: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    #: The accepted config file: its content hash and the files it includes (the watch set).
+    #: The accepted config file: its content hash, the files it includes (the watch set)
+    #: and the digest of all their contents as loaded (what the reload watcher accepts).
     configHash: str | None = None
     includedFiles: tuple[str, ...] = ()
+    configDigest: str = ""
     #: The resolved SecretRefs this settings object was built with (one immutable snapshot).
     secrets: SecretsSnapshot = field(default_factory=SecretsSnapshot, repr=False)
 
@@ -259,12 +261,14 @@ def build(
     source: ConfigSource | None,
     notices: list[str] | None = None,
     runtimeToken: str | None = None,
+    persist: bool = True,
 ) -> GatewaySettings:
     """
     Settings from a loaded config. A reload passes the running gateway's
     C{runtimeToken}: a token generated at start-up then stays in use instead of a
-    new one being generated and written. Blocking (secret providers): reloads call
-    it in a thread.
+    new one being generated and written. With C{persist} false (validating a config
+    that is not the file on disk yet) a generated token is never written. Blocking
+    (secret providers, the token write): reloads call it in a thread.
     """
     notices = list(notices or ())
     config = None if source is None else source.config
@@ -290,6 +294,7 @@ def build(
     loopback = all(bindhost.is_loopback(h) for h in hosts)
 
     configHash = None if source is None else source.hash
+    configDigest = contents_digest([None]) if source is None else source.digest
     tokenGenerated = False
     if authMode == "token" and not token:
         if not loopback:
@@ -299,7 +304,7 @@ def build(
             token = runtimeToken
         else:
             token = secrets.token_hex(24)
-            if config is None:  # --allow-unconfigured without a config file writes nothing
+            if config is None or not persist:  # (--allow-unconfigured without a config file writes nothing)
                 notices.append(
                     "Gateway auth token was missing. Generated a runtime token for this startup "
                     "without changing config; restart will generate a different token."
@@ -307,6 +312,7 @@ def build(
             else:
                 notices.append(configfile.persist_token(paths.configPath, token))
                 configHash = configfile.current_hash(paths.configPath)
+                configDigest = files_digest((paths.configPath, *source.included))
     if not loopback and (authMode == "none" or not (token if authMode == "token" else password)):
         _refuse_without_auth(bindMode, hosts[0], port)
 
@@ -336,11 +342,11 @@ def build(
         warnings=tuple(warnings) + resolved.warnings,
         configHash=configHash,
         includedFiles=() if source is None else source.included,
+        configDigest=configDigest,
         secrets=resolved,
     )
 
 
-#: Accepted config that this gateway does not act on yet: it says so at start-up.
 def _base_path(raw: str) -> str:
     """C{/openclaw/} → C{/openclaw}; empty (or C{/}) serves the Control UI at the root."""
     stripped = raw.strip().strip("/")
@@ -359,9 +365,10 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
     return os.path.realpath(root)
 
 
+#: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
     "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
-    "gateway.trustedProxies", "gateway.channelHealthCheckMinutes", "hooks", "channels", "cron",
+    "gateway.channelHealthCheckMinutes", "hooks", "channels", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):
 #: refused rather than ignored until they are implemented.

@@ -7,11 +7,13 @@ out of them by C{status} and C{doctor}.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from openclaw.logs.redact import redact
 from openclaw.paths import Paths
 from openclaw.services.identity import SYSTEMD, ServiceIdentity
 
@@ -43,10 +45,13 @@ class ServiceDefinition:
         return int(raw) if raw.isdigit() else None
 
     def asJson(self, sourcePath: str | None) -> dict:
-        """The C{command} object of C{gateway status --json}."""
+        """
+        The C{command} object of C{gateway status --json}, for display: secrets a
+        hand-edited definition may hold (C{--token x}, C{..._TOKEN=x}) are masked.
+        """
         return {
-            "programArguments": list(self.programArguments),
-            "environment": dict(self.environment),
+            "programArguments": shlex.split(redact(shlex.join(self.programArguments))),
+            "environment": {k: redact(f"{k}={v}").partition("=")[2] for k, v in self.environment.items()},
             "sourcePath": sourcePath,
             "workingDirectory": self.workingDirectory,
         }

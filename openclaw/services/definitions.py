@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
+from openclaw.atomicfile import write_atomically
 from openclaw.services.definition import ServiceDefinition
 from openclaw.services.identity import SYSTEMD
 from openclaw.services.launchd import parse_plist
@@ -26,16 +24,6 @@ def parse(kind: str, data: bytes) -> ServiceDefinition:
     return parse_plist(data)
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Replace C{path} with C{data} (mode 0644; the file holds no secrets)."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".openclaw-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def write_definition(path: str, data: bytes) -> None:
+    """Replace C{path} with C{data}, mode 0644 (a definition holds no secrets)."""
+    write_atomically(path, data, mode=0o644)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from openclaw.paths import Paths
 from openclaw.services.definition import ServiceDefinition, is_gateway_command
-from openclaw.services.definitions import parse, read_bytes, write_atomically
+from openclaw.services.definitions import parse, read_bytes, write_definition
 from openclaw.services.identity import (
     LAUNCH_DAEMON_DIR, LAUNCHD, SYSTEM_UNIT_DIR, SYSTEMD, ServiceIdentity,
     identify, launch_agent_dir, user_unit_dir,
@@ -262,7 +262,7 @@ def repair(environ: Mapping[str, str], kind: str | None = None, manager: Service
     found = drift(environ, kind)
     if any(d["code"] in ("port", "entry-point") for d in found):
         definition, _ = expected(identity, environ)
-        write_atomically(identity.path, render(identity, definition))
+        write_definition(identity.path, render(identity, definition))
         actions.append(f"rewrote {identity.path}")
         manager.reload(identity)
         if manager.state(identity).status == "running":

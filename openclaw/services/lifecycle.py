@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import getpass
 import os
+import pwd
 import signal
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from openclaw.services.definitions import read_bytes, write_atomically
+from openclaw.services.definitions import read_bytes, write_definition
 from openclaw.services.identity import SYSTEMD, ServiceIdentity
 from openclaw.services.manager import ManagerError, ServiceManager
 from openclaw.services.render import expected, render
@@ -92,9 +93,22 @@ def system_user(environ: Mapping[str, str]) -> str:
     return user
 
 
+def system_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """
+    The environment a system unit's paths (home, state dir, config, port) come from:
+    C{HOME} is the home of the account it runs as (under sudo it is usually root's).
+    """
+    user = system_user(environ)
+    try:
+        home = pwd.getpwnam(user).pw_dir
+    except KeyError:
+        raise ServiceError(f"A system unit must run as an existing user: no account {user!r}.") from None
+    return {**environ, "HOME": home}
+
+
 def _write(identity: ServiceIdentity, content: bytes) -> None:
     try:
-        write_atomically(identity.path, content)
+        write_definition(identity.path, content)
     except PermissionError:
         hints = ["Run it with sudo, or copy contrib/systemd/openclaw-gateway.system.service there by hand "
                  "(adjusted), then: sudo systemctl daemon-reload && sudo systemctl enable --now "

@@ -12,6 +12,7 @@ import socket
 import pytest
 import pytest_twisted
 
+from openclaw.cli import identity
 from tests.conftest import TOKEN
 
 
@@ -54,3 +55,19 @@ async def test_loopback_with_a_secret_sends_no_device(cli):
     result = await cli.run("health")
     assert result.code == 0, result
     assert not (cli.install.stateDir / "identity" / "device.json").exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refused_cached_device_token_is_forgotten(cli, tmp_path):
+    """AUTH_DEVICE_TOKEN_MISMATCH clears the cached token, so it is not sent again."""
+    port = await cli.gateway()
+    state = str(cli.install.stateDir)
+    me = identity.load_or_create(state)
+    identity.store_token(state, me.deviceId, "operator", "stale-device-token", ["operator.read"])
+    # this CLI has no shared secret (auth mode none in its own config): it sends the cached device token
+    own = tmp_path / "cli-only.json"
+    own.write_text(json.dumps({"gateway": {"mode": "local", "auth": {"mode": "none"}}}))
+    env = {"OPENCLAW_CONFIG_PATH": str(own), "OPENCLAW_GATEWAY_URL": f"ws://127.0.0.1:{port}"}
+    result = await cli.run("health", "--json", env=env)
+    assert result.code == 1 and result.json()["error"]["details"]["code"] == "AUTH_DEVICE_TOKEN_MISMATCH", result
+    assert identity.load_token(state, me.deviceId, "operator") is None

@@ -21,6 +21,16 @@ async def test_get_prints_values_and_redacts_secrets(cli):
 
 
 @pytest_twisted.ensureDeferred
+async def test_get_redacts_the_credential_surface_like_the_gateway(cli):
+    header = "Bearer hdr-secret-123"
+    assert (await cli.run("config", "set", "models.providers.o.headers.Authorization", header)).code == 0
+    assert (await cli.run("config", "set", "tools.x.pass_phrase", "pp-secret-456")).code == 0
+    shown = (await cli.run("config", "get", "models", "--json")).json()
+    assert shown["providers"]["o"]["headers"] == {"Authorization": "__OPENCLAW_REDACTED__"}
+    assert (await cli.run("config", "get", "tools.x.pass_phrase")).stdout == "__OPENCLAW_REDACTED__\n"
+
+
+@pytest_twisted.ensureDeferred
 async def test_get_missing_paths(cli):
     unset = await cli.run("config", "get", "gateway.bind")
     assert unset.code == 1 and unset.stdout == ""

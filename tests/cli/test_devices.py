@@ -61,6 +61,9 @@ def test_approval_kind_and_scopes():
     # the real CLI approves a read request with pairing+read, and escalates to admin for admin
     assert approval_scopes(PENDING) == ["operator.pairing", "operator.read"]
     assert approval_scopes({**PENDING, "scopes": ["operator.admin"]}) == ["operator.admin"]
+    # a scope the CLI's own device is not approved for cannot be asked for: admin covers it
+    assert approval_scopes({**PENDING, "scopes": ["operator.sessions.read"]}) == ["operator.admin"]
+    assert approval_scopes({**PENDING, "scopes": ["operator.approvals"]}) == ["operator.pairing", "operator.approvals"]
     assert approval_scopes({**PENDING, "role": "node", "roles": ["node"], "scopes": []}) == ["operator.admin"]
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import stat
 
+import pytest
 import pytest_twisted
 from cryptography.hazmat.primitives import serialization
 
@@ -31,14 +32,28 @@ def test_created_once_owner_only_and_reloaded(tmp_path):
     assert len(created.publicKey) == 43
 
 
-def test_a_wrong_stored_id_is_corrected_and_garbage_replaced(tmp_path):
+def test_a_wrong_stored_id_is_corrected(tmp_path):
     created = identity.load_or_create(str(tmp_path))
     path = tmp_path / "identity" / "device.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "deviceId": "0" * 64}))
     assert identity.load_or_create(str(tmp_path)).deviceId == created.deviceId
     assert json.loads(path.read_text())["deviceId"] == created.deviceId
-    path.write_text("not json")
-    assert identity.load_or_create(str(tmp_path)).deviceId != created.deviceId
+
+
+@pytest.mark.parametrize("content", ["not json", json.dumps({"version": 2, "privateKeyPem": "x"}), "{}", None])
+def test_an_unusable_identity_file_is_never_overwritten(tmp_path, content):
+    """The file is shared with OpenClaw's own CLI: only a missing one is created."""
+    path = tmp_path / "identity" / "device.json"
+    path.parent.mkdir()
+    if content is None:
+        path.mkdir()  # unreadable
+    else:
+        path.write_text(content)
+    with pytest.raises(identity.IdentityError) as caught:
+        identity.load_or_create(str(tmp_path))
+    assert str(path) in str(caught.value)
+    assert path.is_dir() if content is None else path.read_text() == content
+    assert [p.name for p in path.parent.iterdir()] == ["device.json"]
 
 
 def test_device_block_signs_the_v3_string(tmp_path):

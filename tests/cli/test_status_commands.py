@@ -112,6 +112,14 @@ async def test_gateway_status_with_a_broken_config(cli):
 
 
 @pytest_twisted.ensureDeferred
+async def test_gateway_status_shortens_paths_against_the_openclaw_home(cli):
+    home = cli.install.configPath.parent
+    result = await cli.run("gateway", "status", "--no-probe", env={"OPENCLAW_HOME": str(home)})
+    assert result.code == 0, result
+    assert f"Config (cli): ~/{cli.install.configPath.name}" in result.lines
+
+
+@pytest_twisted.ensureDeferred
 async def test_status_overview_up_and_down(cli):
     port = await cli.gateway()
     up = await cli.run("status")

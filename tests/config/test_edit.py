@@ -156,3 +156,31 @@ def test_check_document_keeps_variables_and_splices_includes(tmp_path):
     assert check_document(str(path), {"gateway": {"$include": "./gw.json5"}}, {}) == [
         "gateway.port: expected integer, got string"
     ]
+
+
+def test_the_atomic_write_helper_sets_the_mode_and_leaves_no_temp_file(tmp_path):
+    from openclaw.atomicfile import replacing, write_atomically
+
+    target = tmp_path / "sub" / "f.json"
+    write_atomically(str(target), "secret\n")
+    assert target.read_text() == "secret\n" and stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    write_atomically(str(target), b"public\n", mode=0o644)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+    with pytest.raises(RuntimeError):
+        with replacing(str(target), "never\n"):
+            raise RuntimeError("refused")
+    with pytest.raises(TypeError):
+        write_atomically(str(target), 42)  # type: ignore[arg-type]  # fails while writing
+    assert target.read_text() == "public\n" and os.listdir(target.parent) == ["f.json"]
+
+
+def test_the_cli_identity_file_leaves_no_temp_file_on_failure(tmp_path, monkeypatch):
+    from openclaw.cli import identity
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError):
+        identity.store_token(str(tmp_path), "dev-1", "operator", "tok", [])
+    assert os.listdir(tmp_path / "identity") == []

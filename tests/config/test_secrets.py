@@ -229,6 +229,18 @@ def test_as_ref_and_redaction():
     assert config["gateway"]["auth"]["token"] == SECRET  # a copy
 
 
+def test_redaction_covers_the_credential_surface_and_snake_case_keys():
+    config = {
+        "models": {"providers": {"o": {"headers": {"Authorization": SECRET}}}},
+        "channels": {"g": {"accounts": {"a": {"serviceAccount": {"nested": {"x": SECRET}, "n": [SECRET]}}}}},
+        "tools": {"x": {"private_key": SECRET, "api-key": SECRET, "max_tokens": 5}},
+    }
+    redacted = redact_config(config)
+    assert SECRET not in json.dumps(redacted)
+    assert redacted["tools"]["x"]["max_tokens"] == 5
+    assert redacted["channels"]["g"]["accounts"]["a"]["serviceAccount"] == {"nested": {"x": REDACTED}, "n": [REDACTED]}
+
+
 def test_file_provider_is_read_once_per_resolution(tmp_path):
     """Resolution reads the source; the snapshot it returns never reads again."""
     secrets = _private(tmp_path / "s.json", json.dumps({"t": SECRET}))

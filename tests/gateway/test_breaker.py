@@ -131,6 +131,17 @@ def test_a_new_channel_manager_after_an_in_process_restart_is_held_back_too(tmp_
     assert all(svc.running for svc in rebuilt)
 
 
+def test_a_channel_added_to_a_running_suppressed_manager_waits(channels):
+    channels.suppressAutoStart("start <id> by hand")
+    channels.startService()
+    with capturedLogs() as events:
+        Channel("slack").setServiceParent(channels)
+    assert not any(svc.running for svc in channels)
+    assert "refusing automatic start for slack. Start a channel manually with: start slack by hand" in _messages(events)[0]
+    channels.restoreAutoStart()
+    assert all(svc.running for svc in channels)
+
+
 @pytest.mark.parametrize(
     "boots",
     [

@@ -39,6 +39,26 @@ async def test_config_get_redacts_secrets_and_names_the_file(gateway, environ):
 
 
 @pytest_twisted.ensureDeferred
+async def test_config_get_redacts_the_whole_credential_surface(gateway, environ):
+    """Headers and service accounts are secrets whatever their key names (config, parsed and raw)."""
+    header, privateKey, email = "Bearer hdr-secret-123", "-----BEGIN PRIVATE KEY-----\nkey-secret\n", "bot@sa.example"
+    config = {
+        **local_config(),
+        "models": {"providers": {"o": {"headers": {"Authorization": header}}}},
+        "channels": {"googlechat": {"enabled": False, "serviceAccount": {"private_key": privateKey, "client_email": email}}},
+    }
+    admin = await gateway.connect(scopes=ADMIN)
+    await admin.call("config.set", {"raw": config_text(environ, config)})
+    await gateway.service.reload.settled()
+    got = await (await gateway.connect(scopes=["operator.read"])).call("config.get")
+    for view in ("config", "parsed"):
+        assert got[view]["models"]["providers"]["o"]["headers"] == {"Authorization": REDACTED}
+        assert got[view]["channels"]["googlechat"]["serviceAccount"] == {"private_key": REDACTED, "client_email": REDACTED}
+    for secret in (header, privateKey, json.dumps(privateKey)[1:-1], email):
+        assert secret not in json.dumps(got) and secret not in got["raw"]
+
+
+@pytest_twisted.ensureDeferred
 async def test_writes_need_admin(gateway):
     client = await gateway.connect(scopes=["operator.write"])
     for method in ("config.set", "config.patch", "config.apply", "secrets.reload"):
@@ -109,6 +129,11 @@ async def test_merge_patch_deletes_with_null_and_replace_paths(gateway, environ)
     assert json.loads(_config_text(environ))["ui"] == {"b": {"c": 3, "d": 2}}
     base = (await client.call("config.get"))["hash"]
     await client.call("config.patch", {"raw": json.dumps(patch), "baseHash": base, "replacePaths": ["ui.b"]})
+    assert json.loads(_config_text(environ))["ui"] == {"b": {"c": 3}}
+    base = (await client.call("config.get"))["hash"]
+    crossing = {"raw": json.dumps({"ui": {"b": 5, "x": {"y": {"z": 1}}}}), "baseHash": base, "replacePaths": ["ui.b.c"]}
+    error = await _fails(client, "config.patch", crossing)
+    assert (error.code, error.message) == ("INVALID_REQUEST", "invalid replacePaths entry ui.b.c: ui.b is not an object")
     assert json.loads(_config_text(environ))["ui"] == {"b": {"c": 3}}
 
 

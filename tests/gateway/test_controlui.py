@@ -98,7 +98,8 @@ async def test_deep_links_fall_back_to_the_index_and_find_their_assets(gateway):
 
 @pytest.mark.parametrize(
     "path, accept",
-    [("/nope.json", "application/json"), ("/chat", "text/html;q=0"), ("/%2e%2e/secret.txt", None), ("/../secret.txt", None)],
+    [("/nope.json", "application/json"), ("/chat", "text/html;q=0"), ("/app%00.js", "application/javascript"),
+     ("/%2e%2e/secret.txt", None), ("/../secret.txt", None)],
 )
 @pytest_twisted.ensureDeferred
 async def test_not_found(gateway, path, accept):

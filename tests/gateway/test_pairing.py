@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 import pytest_twisted
 from twisted.internet.task import Clock
 
-from openclaw.gateway.pairing import PENDING_TTL_MS, Claim, Forbidden, Issued, Pending, PairingStore, Refused
+from openclaw.gateway.pairing import PENDING_TTL_MS, Claim, Forbidden, Issued, Pending, PairingStore, Refused, StoreNotRunning
 from tests.support.device_keys import DeviceKey
 
 READ = ("operator.read",)
@@ -21,12 +22,12 @@ def clock() -> Clock:
     return clock
 
 
-@pytest.fixture
-def store(tmp_path, clock):
+@pytest_twisted.async_yield_fixture
+async def store(tmp_path, clock):
     store = PairingStore(str(tmp_path / "state"), clock)
     store.startService()
     yield store
-    store.stopService()
+    await store.stopService()
 
 
 def claim(key: DeviceKey, scopes=READ, role="operator", clientId="cli", mode="cli", ip="203.0.113.6", **client) -> Claim:
@@ -241,3 +242,24 @@ async def test_the_database_is_in_wal_mode(store):
     await store.list(nobody)
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stopped_store_answers_unavailable_and_its_files_and_thread_stay_off_the_reactor(tmp_path, clock, monkeypatch):
+    store = PairingStore(str(tmp_path / "state"), clock)
+    made, joined = [], []
+    realMakedirs = __import__("os").makedirs
+    monkeypatch.setattr("openclaw.gateway.pairing.os.makedirs", lambda *a, **k: (made.append(threading.current_thread()), realMakedirs(*a, **k)))
+    store.startService()
+    assert made == []  # nothing touched the disk on the reactor
+    await store.list(nobody)
+    pool = store._pool
+    realClose = pool.finalClose
+    monkeypatch.setattr(pool, "finalClose", lambda: (joined.append(threading.current_thread()), realClose()))
+    await store.stopService()
+    main = threading.main_thread()
+    assert made and main not in made  # (makedirs recurses for the missing parents)
+    assert len(joined) == 1 and joined[0] is not main and not any(t.is_alive() for t in pool.threadpool.threads)
+    with pytest.raises(StoreNotRunning) as caught:
+        await store.list(nobody)
+    assert caught.value.code == "UNAVAILABLE" and caught.value.retryable

@@ -147,3 +147,48 @@ def test_placeholder_secrets(environ, value):
     with pytest.raises(StartupError) as caught:
         _resolve(environ, None, token=value)
     assert caught.value.exitCode == 1 and caught.value.message.startswith("Invalid --token:")
+
+
+def test_a_placeholder_env_token_leaves_the_secret_ref_in_charge(environ):
+    environ["OPENCLAW_GATEWAY_TOKEN"] = "undefined"  # an unset variable expanded by a unit file
+    environ["MY_TOKEN"] = "from-ref"
+    ref = {"source": "env", "provider": "default", "id": "MY_TOKEN"}
+    path = write_config(environ, {"gateway": {"mode": "local", "auth": {"token": ref}}})
+    before = path.read_text()
+    settings = _resolve(environ)
+    assert (settings.token, settings.tokenGenerated) == ("from-ref", False)
+    del environ["MY_TOKEN"]
+    with pytest.raises(StartupError) as caught:
+        _resolve(environ)
+    assert caught.value.message.startswith("Startup failed: required secrets are unavailable.")
+    assert path.read_text() == before and not Path(str(path) + ".bak").exists()
+
+
+def test_persist_token_never_overwrites_a_configured_token(environ):
+    from openclaw.gateway import configfile
+
+    ref = {"source": "env", "provider": "default", "id": "MY_TOKEN"}
+    path = write_config(environ, {"gateway": {"mode": "local", "auth": {"token": ref}}})
+    before = path.read_text()
+    notice = configfile.persist_token(str(path), "generated-0123456789")
+    assert path.read_text() == before and not Path(str(path) + ".bak").exists()
+    assert "runtime token" in notice and "generated-0123456789" not in notice
+
+
+def test_validating_a_config_never_writes_a_generated_token(environ):
+    from openclaw.config.load import load_source
+    from openclaw.gateway.settings import build
+    from openclaw.paths import Paths
+
+    path = write_config(environ, {"gateway": {"mode": "local", "auth": {"mode": "token"}}})
+    before = path.read_text()
+    source = load_source(str(path), environ)
+    settings = build({}, environ, Paths.fromEnvironment(environ), source, persist=False)
+    assert settings.tokenGenerated and settings.token
+    assert path.read_text() == before and not Path(str(path) + ".bak").exists()
+    assert settings.configDigest == source.digest  # what the watcher accepts is what was loaded
+
+
+def test_trusted_proxies_are_in_use_not_warned_about(environ):
+    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "trustedProxies": ["10.0.0.1"]}}
+    assert _resolve(environ, config).warnings == ()

@@ -12,7 +12,8 @@ from twisted.internet.task import Clock
 from zope.interface import implementer
 
 from openclaw.channels.base import IChannel
-from openclaw.cli.client import ConnectRejected
+from openclaw.cli.client import ConnectRejected, connect_params
+from openclaw.protocol import frames
 
 
 @pytest.fixture
@@ -100,6 +101,24 @@ async def test_failed_auth_replies_are_delayed_and_escalate(gateway, gateway_clo
         with pytest.raises(ConnectRejected):
             await attempt
     assert delays == [0.25, 0.5, 1.0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refusal_due_after_the_handshake_timeout_is_still_sent(gateway, gateway_clock):
+    client, connected = gateway.open(None)
+    await connected
+    await client.challenged
+    gateway_clock.advance(14.9)
+    client.sendFrame(frames.request("c1", "connect", connect_params(token="wrong")))
+    await _settle(gateway)
+    gateway_clock.advance(0.2)  # the handshake timeout passes while the refusal waits
+    await _settle(gateway)
+    assert not client.closed.called
+    gateway_clock.advance(0.05)
+    code, _ = await client.closed
+    [answer] = [f for f in client.frames if f.get("type") == "res"]
+    assert answer["id"] == "c1" and answer["error"]["message"].startswith("unauthorized: gateway token mismatch")
+    assert code == 1008
 
 
 async def _settle(gateway):

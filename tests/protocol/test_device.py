@@ -147,6 +147,16 @@ def test_rsa_pem_key_is_not_a_device_key(key):
     assert failure_of(params).details["code"] == "DEVICE_AUTH_PUBLIC_KEY_INVALID"
 
 
+def test_pem_key_of_an_unsupported_algorithm_is_not_a_device_key(key):
+    """An EC key on a curve cryptography cannot load (secp112r1): a refusal, not an exception."""
+    ecPublicKey, secp112r1 = bytes.fromhex("06072a8648ce3d0201"), bytes.fromhex("06052b81040006")
+    point = b"\x04" + b"\x01" * 28
+    spki = b"\x30\x32\x30\x10" + ecPublicKey + secp112r1 + b"\x03\x1e\x00" + point
+    pem = "-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(spki).decode() + "\n-----END PUBLIC KEY-----\n"
+    params = params_for(key, publicKey=pem, id=device.device_id(spki))
+    assert failure_of(params).details["code"] == "DEVICE_AUTH_PUBLIC_KEY_INVALID"
+
+
 @pytest.mark.parametrize(
     "encode",
     [

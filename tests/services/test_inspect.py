@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw import portowner
 from openclaw.boots import Boot, BootHistory
 from openclaw.paths import Paths, daemon_pidfile, select_profile
 from openclaw.services import drift, extra, inspect, lifecycle, repair
@@ -50,6 +51,37 @@ def test_installed_and_running_per_the_manager(env, systemd, runner):
         "status": "running", "pid": 4242, "state": "active", "subState": "running", "lastExitStatus": 0, "kind": "service",
     }
     assert runner.verbs()[0].startswith("show openclaw-gateway.service")
+
+
+def test_secrets_in_a_hand_edited_definition_are_masked(env, systemd, runner):
+    """gateway status --json prints the command: a token put there by hand must not show."""
+    identity = _install(env, systemd, runner)
+    secret = "hand-edited-secret-0123456789abcdef"
+    unit = Path(identity.path).read_text().replace(" --port 18800", f" --port 18800 --token {secret}")
+    Path(identity.path).write_text(unit.replace("[Install]", f"Environment=OPENCLAW_GATEWAY_TOKEN={secret}\n\n[Install]"))
+    runner.answer("show", stdout=SHOW_RUNNING)
+    command = inspect(env, kind="systemd", manager=systemd)["command"]
+    assert secret not in repr(command)
+    assert command["programArguments"][1:5] == ["gateway", "--port", "18800", "--token"]
+    assert command["environment"]["OPENCLAW_GATEWAY_PORT"] == "18800"
+
+
+def test_other_processes_command_lines_are_masked(tmp_path):
+    """A bind failure names who holds the port: never with the holder's --token."""
+    secret = "other-process-secret-0123456789abcdef"
+    server = (
+        "import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen();"
+        "print(s.getsockname()[1], flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", server, "gateway", "--token", secret], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        [line] = portowner.describe(port)
+        assert line.startswith(f"Port {port} is held by pid {proc.pid}: ") and "--token" in line
+        assert secret not in line
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_stopped_service_and_pending_reload(env, systemd, runner):

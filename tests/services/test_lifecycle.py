@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import plistlib
+import pwd
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,21 @@ def test_system_install_uses_plain_systemctl_and_a_user(env, runner, systemd, tm
     lifecycle.install(identity, systemd, env)
     assert runner.calls == [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "openclaw-gateway.service"]]
     assert "User=alice\n" in Path(identity.path).read_text()
+
+
+def test_a_system_unit_takes_its_paths_from_its_users_home(env, systemd, tmp_path):
+    """Under sudo HOME is root's: the unit's home, state dir and config are the SUDO_USER's."""
+    user = next(u for u in pwd.getpwall() if u.pw_uid != 0)
+    env.update(SUDO_USER=user.pw_name, HOME="/root")
+    identity = identify(lifecycle.system_environ(env), "systemd", system=True, systemDir=str(tmp_path / "etc"))
+    assert identity.paths.home == user.pw_dir
+    assert identity.paths.stateDir == os.path.join(user.pw_dir, ".openclaw")
+    lifecycle.install(identity, systemd, lifecycle.system_environ(env))
+    unit = Path(identity.path).read_text()
+    assert f"User={user.pw_name}\n" in unit and f"Environment=HOME={user.pw_dir}\n" in unit
+    env["SUDO_USER"] = "no-such-user-x"
+    with pytest.raises(ServiceError, match="no account 'no-such-user-x'"):
+        lifecycle.system_environ(env)
 
 
 def test_system_install_refuses_root(env, systemd, tmp_path):

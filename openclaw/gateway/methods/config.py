@@ -95,17 +95,26 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def _replace_paths(merged: dict[str, Any], patch: dict[str, Any], paths: list[str]) -> None:
-    """Paths in C{replacePaths} take the patch's value whole instead of merging into it."""
+    """
+    Paths in C{replacePaths} take the patch's value whole instead of merging into it.
+    A path the patch does not set is skipped; one that crosses a non-object in the
+    patch cannot be honoured and is refused.
+    """
     for dotted in paths:
         keys = dotted.split(".")
         source: Any = patch
-        for key in keys:
-            source = source.get(key) if isinstance(source, dict) else None
+        for depth, key in enumerate(keys):
+            if source is None:
+                break
+            if not isinstance(source, dict):
+                crossed = ".".join(keys[:depth])
+                raise GatewayError(INVALID_REQUEST, f"invalid replacePaths entry {dotted}: {crossed} is not an object")
+            source = source.get(key)
         if source is None:
             continue
         node = merged
         for key in keys[:-1]:
-            node = node.setdefault(key, {})
+            node = node[key]  # the merge made every object on the patch's path
         node[keys[-1]] = source
 
 
@@ -177,7 +186,7 @@ def register(registry: MethodRegistry, gateway) -> None:
         built = []
 
         def check(source: ConfigSource) -> None:
-            built.append(gateway.settingsFor(source))
+            built.append(gateway.settingsFor(source, persist=False))
 
         try:
             source = replace_validated(path, text, gateway.environ, check)
