@@ -11,9 +11,8 @@ from typing import Any, MutableMapping
 
 from openclaw.channels.accounts import configured_accounts
 from openclaw.cli.common import (
-    subcommand,
-    ClientOptions,
     CliError,
+    ClientOptions,
     call,
     open_client,
     parse,
@@ -21,6 +20,7 @@ from openclaw.cli.common import (
     require_credentials,
     resolve_target,
     run_cli,
+    subcommand,
 )
 
 USAGE = "Usage: openclaw channels status [--probe] [--channel <name>] [--json] [--timeout <ms>]"

@@ -480,6 +480,24 @@ async def call(client: GatewayClient, method: str, params: Any, timeoutMs: int) 
         raise CliError(f"{method} failed: {reason}", "gateway_transport_error")
 
 
+async def rpc(
+    reactor: Any,
+    options: ClientOptions,
+    command: str,
+    method: str,
+    params: Any = None,
+    scopes: tuple[str, ...] | list[str] = OPERATOR_SCOPES,
+) -> Any:
+    """One call on a connection of its own: target, credentials, connect, call, close."""
+    target = resolve_target(options)
+    require_credentials(target, options.local, command)
+    client = await open_client(reactor, target, options.timeoutMs, scopes=scopes)
+    try:
+        return await call(client, method, params, options.timeoutMs)
+    finally:
+        client.close()
+
+
 # running and printing ----------------------------------------------------------
 
 

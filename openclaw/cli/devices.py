@@ -13,17 +13,14 @@ from typing import Any, Callable, MutableMapping
 
 from openclaw.cli.common import (
     OPERATOR_SCOPES,
-    subcommand,
     CliError,
     ClientOptions,
     Style,
-    call,
-    open_client,
     parse,
     print_json,
-    require_credentials,
-    resolve_target,
+    rpc,
     run_cli,
+    subcommand,
 )
 from openclaw.cli.table import table
 from openclaw.protocol import scopes as S
@@ -149,21 +146,11 @@ def approval_scopes(request: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys([S.PAIRING, *wanted]))
 
 
-async def _rpc(reactor, options: DevicesOptions, method: str, params: dict[str, Any], scopes: list[str]) -> Any:
-    target = resolve_target(options)
-    require_credentials(target, options.local, "devices")
-    client = await open_client(reactor, target, options.timeoutMs, scopes=scopes)
-    try:
-        return await call(client, method, params, options.timeoutMs)
-    finally:
-        await client.close()
-
-
 def _list(argv: list[str], environ: MutableMapping[str, str]) -> int:
     options = parse(DevicesOptions, argv, environ, "devices list")
 
     async def body(reactor) -> int:
-        listing = await _rpc(reactor, options, "device.pair.list", {}, [S.PAIRING])
+        listing = await rpc(reactor, options, "devices", "device.pair.list", {}, [S.PAIRING])
         if options["json"]:
             print_json({"pending": listing.get("pending") or [], "paired": listing.get("paired") or []})
         else:
@@ -179,7 +166,7 @@ def _approve(argv: list[str], environ: MutableMapping[str, str]) -> int:
     style = Style(environ=environ)
 
     async def body(reactor) -> int:
-        listing = await _rpc(reactor, options, "device.pair.list", {}, [S.PAIRING])
+        listing = await rpc(reactor, options, "devices", "device.pair.list", {}, [S.PAIRING])
         pending = listing.get("pending") or []
         if not requestId or options["latest"]:
             return _show_latest(pending, listing.get("paired") or [], options, style)
@@ -189,7 +176,7 @@ def _approve(argv: list[str], environ: MutableMapping[str, str]) -> int:
                 f"No pending device request matches {requestId}. "
                 "Run openclaw devices list and retry with the current request ID."
             )
-        result = await _rpc(reactor, options, "device.pair.approve", {"requestId": requestId}, approval_scopes(request))
+        result = await rpc(reactor, options, "devices", "device.pair.approve", {"requestId": requestId}, approval_scopes(request))
         if options["json"]:
             print_json(result)
         else:
@@ -245,7 +232,7 @@ def _one_argument(name: str, what: str, method: str, param: str, done: str) -> C
         async def body(reactor) -> int:
             if not value:
                 raise CliError(f"{what} is required. Run openclaw devices list to choose one.")
-            result = await _rpc(reactor, options, method, {param: value}, [S.PAIRING])
+            result = await rpc(reactor, options, "devices", method, {param: value}, [S.PAIRING])
             if options["json"]:
                 print_json(result)
             else:

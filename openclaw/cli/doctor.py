@@ -17,8 +17,8 @@ from typing import Any, Callable, MutableMapping
 from urllib.parse import urlsplit
 
 from openclaw.cli.common import (
-    ClientOptions,
     CliError,
+    ClientOptions,
     Style,
     call,
     open_client,

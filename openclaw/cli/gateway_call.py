@@ -7,7 +7,7 @@ from typing import Any, MutableMapping
 import json5
 from twisted.python import usage
 
-from openclaw.cli.common import ClientOptions, call, open_client, parse, print_json, require_credentials, resolve_target, run_cli
+from openclaw.cli.common import ClientOptions, parse, print_json, rpc, run_cli
 
 
 class CallOptions(ClientOptions):
@@ -29,13 +29,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
     options = parse(CallOptions, argv, environ, "gateway call")
 
     async def body(reactor: Any) -> int:
-        target = resolve_target(options)
-        require_credentials(target, options.local, "call")
-        client = await open_client(reactor, target, options.timeoutMs)
-        try:
-            print_json(await call(client, options["method"], options["params"], options.timeoutMs))
-        finally:
-            client.close()
+        print_json(await rpc(reactor, options, "call", options["method"], options["params"]))
         return 0
 
     return run_cli(options, body)

@@ -5,18 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, MutableMapping
 
-from openclaw.cli.common import (
-    ClientOptions,
-    CliError,
-    Style,
-    call,
-    open_client,
-    parse,
-    print_json,
-    require_credentials,
-    resolve_target,
-    run_cli,
-)
+from openclaw.cli.common import CliError, ClientOptions, Style, parse, print_json, resolve_target, rpc, run_cli
 
 
 class HealthOptions(ClientOptions):
@@ -90,13 +79,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
     verbose = options["verbose"] or options["debug"]
 
     async def body(reactor: Any) -> int:
-        target = resolve_target(options)
-        require_credentials(target, options.local, "health")
-        client = await open_client(reactor, target, options.timeoutMs)
-        try:
-            health = await call(client, "health", {"probe": True} if verbose else None, options.timeoutMs)
-        finally:
-            client.close()
+        health = await rpc(reactor, options, "health", "health", {"probe": True} if verbose else None)
         if options["json"]:
             print_json({**health, "ok": True} if isinstance(health, dict) else health)
             return 0
@@ -105,6 +88,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
         style = Style()
         out = render(health, style)
         if verbose:
+            target = resolve_target(options)
             out += [
                 "Gateway connection:",
                 f"  Gateway target: {target.url}",

@@ -17,8 +17,8 @@ from twisted.internet.threads import deferToThread
 from twisted.python import usage
 
 from openclaw.cli.common import (
-    ClientOptions,
     CliError,
+    ClientOptions,
     Style,
     call,
     open_client,

@@ -14,18 +14,15 @@ from dotenv import dotenv_values
 from twisted.python import usage
 
 from openclaw.cli.common import (
-    subcommand,
-    ClientOptions,
     CliError,
-    call,
+    ClientOptions,
     fail,
-    open_client,
     parse,
     print_json,
     read_local_config,
-    require_credentials,
-    resolve_target,
+    rpc,
     run_cli,
+    subcommand,
 )
 from openclaw.config.includes import IncludeError, IncludeTree, include_roots, read_text
 from openclaw.config.secrets import (
@@ -58,16 +55,13 @@ def reload_main(argv: list[str], environ: MutableMapping[str, str]) -> int:
     options = parse(ReloadOptions, argv, environ, "secrets reload")
 
     async def body(reactor: Any) -> int:
-        target = resolve_target(options)
-        require_credentials(target, options.local, "secrets reload")
-        client = await open_client(reactor, target, options.timeoutMs)
         try:
-            result = await call(client, "secrets.reload", {}, options.timeoutMs)
+            result = await rpc(reactor, options, "secrets reload", "secrets.reload", {})
         except CliError as e:
+            if e.errorType != "gateway_error":  # not answered: the connection error as it is
+                raise
             detail = e.message.removeprefix("secrets.reload failed: ")  # the gateway's own words stay
             raise CliError(f"Failed to reload secrets: {detail}\n{STATUS_HINT}", e.errorType, **e.extra)
-        finally:
-            client.close()
         if options["json"]:
             print_json(result)
             return 0
