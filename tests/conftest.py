@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,35 @@ def make_gateway(reactor, environ, config: dict | None, argv=("--port", "0"), cl
     return makeService(options, reactor, clock=clock)
 
 
+def start_gateway(reactor, environ, config: dict | None, argv=("--port", "0"), clock=None):
+    """L{make_gateway}, started (ports bound, children running)."""
+    service = make_gateway(reactor, environ, config, argv=argv, clock=clock)
+    service.privilegedStartService()
+    service.startService()
+    return service
+
+
+@asynccontextmanager
+async def serving(service, reactor):
+    """
+    A started gateway as a L{RunningGateway}; afterwards its clients are closed, the
+    service stopped, and every frame they received checked against the schema.
+    """
+    running = RunningGateway(service, reactor)
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            if not client.closed.called:
+                await client.close()
+        await service.stopService()
+    from tests.support.wire_schema import assert_valid_frame
+
+    for client in running.clients:
+        for frame in client.frames:
+            assert_valid_frame(frame, client.methods.get(frame.get("id")))
+
+
 @pytest.fixture
 def gateway_config() -> dict:
     """Override in a test module to start the gateway with another config."""
@@ -127,19 +157,6 @@ def gateway_clock():
 
 @pytest_twisted.async_yield_fixture
 async def gateway(reactor, environ, gateway_config, gateway_clock):
-    service = make_gateway(reactor, environ, gateway_config, clock=gateway_clock)
-    service.privilegedStartService()
-    service.startService()
-    running = RunningGateway(service, reactor)
-    try:
+    service = start_gateway(reactor, environ, gateway_config, clock=gateway_clock)
+    async with serving(service, reactor) as running:
         yield running
-    finally:
-        for client in running.clients:
-            if not client.closed.called:
-                await client.close()
-        await service.stopService()
-    from tests.support.wire_schema import assert_valid_frame
-
-    for client in running.clients:
-        for frame in client.frames:
-            assert_valid_frame(frame, client.methods.get(frame.get("id")))

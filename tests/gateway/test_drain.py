@@ -12,13 +12,11 @@ from twisted.internet.task import Clock
 
 from openclaw.boots import BootHistory
 from openclaw.gateway.drain import DRAIN_BUDGET_MS, LAUNCHD_DRAIN_BUDGET_MS, drain_budget_ms
-from tests.conftest import TOKEN, local_config, make_gateway
+from tests.conftest import TOKEN, local_config, start_gateway
 
 
 async def _started(reactor, environ, clock):
-    service = make_gateway(reactor, environ, local_config(), clock=clock)
-    service.privilegedStartService()
-    service.startService()
+    service = start_gateway(reactor, environ, local_config(), clock=clock)
     from openclaw.cli.client import connect
 
     client = await connect(reactor, f"ws://127.0.0.1:{service.port}", token=TOKEN)

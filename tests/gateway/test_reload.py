@@ -15,7 +15,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.logger import formatEvent, globalLogPublisher
 
-from tests.conftest import TOKEN, RunningGateway, make_gateway
+from tests.conftest import TOKEN, serving, start_gateway
 from tests.e2e.conftest import free_port
 
 NEW_TOKEN = "rotated-token-9876543210fedcba9876543210"
@@ -80,17 +80,9 @@ async def running(reactor, environ, request, extra):
     """A gateway on a configured port (no --port, so the config's port counts)."""
     clock = getattr(request, "param", None)
     port = free_port()
-    service = make_gateway(reactor, environ, _config(port, **extra), argv=(), clock=clock)
-    service.privilegedStartService()
-    service.startService()
-    gw = RunningGateway(service, reactor)
-    try:
+    service = start_gateway(reactor, environ, _config(port, **extra), argv=(), clock=clock)
+    async with serving(service, reactor) as gw:
         yield gw
-    finally:
-        for client in gw.clients:
-            if not client.closed.called:
-                await client.close()
-        await service.stopService()
 
 
 async def _restarted(client, logs, port: int):

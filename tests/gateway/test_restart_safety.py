@@ -17,7 +17,7 @@ from twisted.internet.threads import deferToThread
 from twisted.logger import globalLogPublisher
 
 from openclaw.channels.manager import ChannelManager
-from tests.conftest import TOKEN, RunningGateway, local_config, make_gateway
+from tests.conftest import TOKEN, RunningGateway, local_config, make_gateway, start_gateway
 from tests.e2e.conftest import free_port
 from tests.gateway.test_reload import NEW_TOKEN, LogWaiter, _config, _write
 
@@ -30,13 +30,6 @@ def logs(reactor):
     globalLogPublisher.removeObserver(waiter)
 
 
-def _started(reactor, environ, config, argv=("--port", "0"), clock=None):
-    service = make_gateway(reactor, environ, config, argv=argv, clock=clock)
-    service.privilegedStartService()
-    service.startService()
-    return service
-
-
 def _refused(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -44,7 +37,7 @@ def _refused(port: int) -> bool:
 
 @pytest_twisted.ensureDeferred
 async def test_a_failed_restart_falls_back_whatever_the_error(reactor, environ, logs, monkeypatch):
-    service = _started(reactor, environ, local_config())
+    service = start_gateway(reactor, environ, local_config())
     port, build = service.port, service._build
     builds = []
 
@@ -66,7 +59,7 @@ async def test_a_failed_restart_falls_back_whatever_the_error(reactor, environ, 
 
 @pytest_twisted.ensureDeferred
 async def test_when_the_fallback_fails_too_the_embedded_gateway_stops(reactor, environ, logs, monkeypatch):
-    service = _started(reactor, environ, local_config())
+    service = start_gateway(reactor, environ, local_config())
     port = service.port
 
     def broken(settings):
@@ -83,7 +76,7 @@ async def test_when_the_fallback_fails_too_the_embedded_gateway_stops(reactor, e
 
 @pytest_twisted.ensureDeferred
 async def test_a_stop_during_a_restart_binds_nothing_again(reactor, environ, logs):
-    service = _started(reactor, environ, local_config())
+    service = start_gateway(reactor, environ, local_config())
     port = service.port
     await RunningGateway(service, reactor).connect()  # the restart waits for its close
     stopping = []
@@ -105,7 +98,7 @@ async def test_force_frees_the_port_only_at_start_up_and_a_restart_never_scans(r
     monkeypatch.setattr(portowner, "free_port", lambda port, host, log: freed.append(port))
     monkeypatch.setattr(portowner, "describe", lambda port: scanned.append(port) or [])
     first = free_port()
-    service = _started(reactor, environ, _config(first), argv=("--force",))
+    service = start_gateway(reactor, environ, _config(first), argv=("--force",))
     assert freed == [first]
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
@@ -142,7 +135,7 @@ async def test_a_tripped_breaker_holds_channels_back_after_a_restart(reactor, en
 
     monkeypatch.setattr("openclaw.gateway.service.ChannelManager", WithAChannel)
     clock = Clock()
-    service = _started(reactor, environ, local_config(), clock=clock)
+    service = start_gateway(reactor, environ, local_config(), clock=clock)
     service.breaker.tripped = True
     before = service.channels
     service.reload.requestRestart("test")
@@ -163,7 +156,7 @@ async def test_a_restart_takes_the_secrets_as_they_resolve_when_it_runs(reactor,
     config = local_config()
     config["gateway"]["auth"]["token"] = {"source": "env", "provider": "default", "id": "GW_TOKEN"}
     clock = Clock()
-    service = _started(reactor, environ, config, clock=clock)
+    service = start_gateway(reactor, environ, config, clock=clock)
     requested = await deferToThread(service.loadSettings)
     service.reload.requestRestart("config reload: agents", requested, 5)
     service.environ["GW_TOKEN"] = NEW_TOKEN
@@ -179,7 +172,7 @@ async def test_a_restart_takes_the_secrets_as_they_resolve_when_it_runs(reactor,
 @pytest_twisted.ensureDeferred
 async def test_a_save_while_a_reload_loads_is_not_lost(reactor, environ, logs, monkeypatch):
     port = free_port()
-    service = _started(reactor, environ, _config(port), argv=())
+    service = start_gateway(reactor, environ, _config(port), argv=())
     debug = _config(port)
     debug["logging"]["level"] = "debug"
     rotated = _config(port, NEW_TOKEN)
@@ -204,7 +197,7 @@ async def test_a_save_while_a_reload_loads_is_not_lost(reactor, environ, logs, m
 
 @pytest_twisted.ensureDeferred
 async def test_the_port_closes_before_the_children_stop(reactor, environ):
-    service = _started(reactor, environ, local_config())
+    service = start_gateway(reactor, environ, local_config())
     pairing = service.hub.pairing
     seen = []
     stop = pairing.stopService
