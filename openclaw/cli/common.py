@@ -39,7 +39,7 @@ from twisted.python.failure import Failure
 from openclaw.bindhost import is_loopback
 from openclaw.cli.client import ConnectRejected, GatewayCallError, GatewayClient, GatewayClosed, connect
 from openclaw.config.environ import config_environ
-from openclaw.config.load import ConfigError, load_config, read_config
+from openclaw.config.load import ConfigError, load_config, lookup, read_config
 from openclaw.config.secrets import SecretResolutionError, as_ref, resolve_ref
 from openclaw.logs.family import log_family
 from openclaw.paths import Paths, configured_port, is_placeholder
@@ -93,12 +93,7 @@ class LocalConfig:
         return not self.issues
 
     def get(self, dotted: str, default: Any = None) -> Any:
-        node: Any = self.config
-        for key in dotted.split("."):
-            if not isinstance(node, Mapping) or key not in node:
-                return default
-            node = node[key]
-        return node
+        return lookup(self.config, dotted, default)
 
 
 def read_local_config(environ: Mapping[str, str]) -> LocalConfig:

@@ -81,6 +81,16 @@ def _text_or_none(path: str) -> str | None:
         return None
 
 
+def lookup(config: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
+    """The value at C{gateway.auth.token}-style C{dotted} in C{config}, or C{default}."""
+    node: Any = config
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
 def read_source(path: str, environ: Mapping[str, str]) -> ConfigSource | None:
     """
     Parse the config at C{path} and resolve includes and C{${VAR}} references,

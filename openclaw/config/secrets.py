@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
+from openclaw.config.load import lookup
 from openclaw.paths import expand, is_placeholder
 
 SOURCES = ("env", "file", "exec")
@@ -174,18 +175,9 @@ def redact_config(config: Any) -> Any:
     return walk(config, "")
 
 
-def _get(config: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = config
-    for key in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
-
-
 def inactive_reason(config: Mapping[str, Any], path: str, environ: Mapping[str, str]) -> str | None:
     """Why the ref at C{path} need not resolve (an inactive surface), or None when it is active."""
-    authMode = _get(config, "gateway.auth.mode")
+    authMode = lookup(config, "gateway.auth.mode")
     if path == "gateway.auth.token":
         if not is_placeholder(environ.get("OPENCLAW_GATEWAY_TOKEN", "")):
             return "OPENCLAW_GATEWAY_TOKEN is set"
@@ -197,13 +189,13 @@ def inactive_reason(config: Mapping[str, Any], path: str, environ: Mapping[str, 
         if authMode in ("token", "none", "trusted-proxy"):
             return f"gateway.auth.mode is {authMode}"
     if path.startswith("gateway.remote."):
-        if _get(config, "gateway.mode") != "remote" and not _get(config, "gateway.remote.url"):
+        if lookup(config, "gateway.mode") != "remote" and not lookup(config, "gateway.remote.url"):
             return "gateway.mode is not remote and gateway.remote.url is unset"
     parts = path.split(".")
     if parts[0] == "channels":
-        if _get(config, f"channels.{parts[1]}.enabled") is False:
+        if lookup(config, f"channels.{parts[1]}.enabled") is False:
             return f"channels.{parts[1]} is disabled"
-        if len(parts) > 3 and parts[2] == "accounts" and _get(config, f"channels.{parts[1]}.accounts.{parts[3]}.enabled") is False:
+        if len(parts) > 3 and parts[2] == "accounts" and lookup(config, f"channels.{parts[1]}.accounts.{parts[3]}.enabled") is False:
             return f"channels.{parts[1]}.accounts.{parts[3]} is disabled"
     return None
 
@@ -215,8 +207,8 @@ def _provider(config: Mapping[str, Any], ref: SecretRef) -> Mapping[str, Any] | 
     """The provider entry a ref names; None for the built-in env reader."""
     if not _PROVIDER.match(ref.provider):
         raise SecretResolutionError(f'invalid provider alias "{ref.provider}"')
-    entry = (_get(config, "secrets.providers") or {}).get(ref.provider)
-    envDefault = (_get(config, "secrets.defaults") or {}).get("env", "default")
+    entry = (lookup(config, "secrets.providers") or {}).get(ref.provider)
+    envDefault = (lookup(config, "secrets.defaults") or {}).get("env", "default")
     if entry is None:
         if ref.source == "env" and ref.provider == envDefault:
             return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from openclaw import paths as P
-from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source
+from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw import bindhost
 from openclaw.gateway import configfile
@@ -98,15 +98,6 @@ class GatewaySettings:
 
 
 
-def _get(config: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
-    node: Any = config
-    for key in dotted.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return default
-        node = node[key]
-    return node
-
-
 def _parse_port(raw: str) -> int:
     """A port number; 0 asks the OS for a free one (tests, embedding)."""
     if not raw.isdigit() or not 0 <= int(raw) < 65536:
@@ -130,7 +121,7 @@ def _mode_guard(config: Mapping[str, Any] | None, allowUnconfigured: bool) -> No
             "(or pass --allow-unconfigured).",
             EX_CONFIG,
         )
-    mode = _get(config, "gateway.mode")
+    mode = lookup(config, "gateway.mode")
     if mode == "local":
         return
     if mode is None:
@@ -187,12 +178,12 @@ def resolve_auth(
     cliPassword = options.get("password")
     if options.get("password-file"):
         cliPassword = _read_password_file(options["password-file"])
-    token = _secret(options.get("token"), _get(config, "gateway.auth.token"),
+    token = _secret(options.get("token"), lookup(config, "gateway.auth.token"),
                     "OPENCLAW_GATEWAY_TOKEN", "gateway.auth.token", environ, resolved)
-    password = _secret(cliPassword, _get(config, "gateway.auth.password"),
+    password = _secret(cliPassword, lookup(config, "gateway.auth.password"),
                        "OPENCLAW_GATEWAY_PASSWORD", "gateway.auth.password", environ, resolved)
 
-    mode = cliMode or _get(config, "gateway.auth.mode")
+    mode = cliMode or lookup(config, "gateway.auth.mode")
     if mode is None:  # (both secrets in the config with no mode is a config error already)
         mode = "password" if password else "token"
     if mode == "trusted-proxy":
@@ -221,7 +212,7 @@ def _flag_choices(options: Mapping[str, Any]) -> None:
 
 
 def _bind_mode(options: Mapping[str, Any], config: Mapping[str, Any]) -> str:
-    mode = options.get("bind") or _get(config, "gateway.bind") or "loopback"
+    mode = options.get("bind") or lookup(config, "gateway.bind") or "loopback"
     if mode not in BIND_MODES:
         raise StartupError(
             'Invalid --bind. Use "loopback", "lan", "tailnet", "auto", or "custom".', 1
@@ -282,7 +273,7 @@ def build(
     except SecretResolutionError as e:
         raise SecretsUnavailable(str(e)) from None
     authMode, token, password = resolve_auth(options, effective, environ, resolved)
-    customHost = _get(effective, "gateway.customBindHost")
+    customHost = lookup(effective, "gateway.customBindHost")
     if bindMode == "custom" and not customHost:
         raise StartupError("gateway.bind=custom requires gateway.customBindHost", EX_CONFIG)
     try:
@@ -317,7 +308,7 @@ def build(
         _refuse_without_auth(bindMode, hosts[0], port)
 
     controlUiRoot = _control_ui_root(effective, paths.configPath, warnings)
-    rl = _get(effective, "gateway.auth.rateLimit", {}) or {}
+    rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
     timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
     return GatewaySettings(
         paths=paths,
@@ -331,10 +322,10 @@ def build(
         password=password,
         tokenGenerated=tokenGenerated,
         rateLimit=RateLimit(**{k: v for k, v in rl.items() if k in RateLimit.__dataclass_fields__}),
-        allowedOrigins=tuple(_get(effective, "gateway.controlUi.allowedOrigins", ()) or ()),
-        controlUiEnabled=_get(effective, "gateway.controlUi.enabled", True) is not False,
+        allowedOrigins=tuple(lookup(effective, "gateway.controlUi.allowedOrigins", ()) or ()),
+        controlUiEnabled=lookup(effective, "gateway.controlUi.enabled", True) is not False,
         controlUiRoot=controlUiRoot,
-        controlUiBasePath=_base_path(_get(effective, "gateway.controlUi.basePath", "") or ""),
+        controlUiBasePath=_base_path(lookup(effective, "gateway.controlUi.basePath", "") or ""),
         handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
         verbose=bool(options.get("verbose")),
         wsLog=options.get("ws-log", "auto"),
@@ -355,7 +346,7 @@ def _base_path(raw: str) -> str:
 
 def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[str]) -> str | None:
     """The Control UI asset dir (relative to the config file), or None with a warning when unusable."""
-    raw = _get(config, "gateway.controlUi.root")
+    raw = lookup(config, "gateway.controlUi.root")
     if not raw:
         return None
     root = os.path.join(os.path.dirname(configPath), os.path.expanduser(raw))
@@ -377,7 +368,7 @@ _REFUSED = {"gateway.tls.enabled": True, "gateway.tailscale.mode": ("serve", "fu
 
 def _unsupported(config: Mapping[str, Any]) -> list[str]:
     for dotted, bad in _REFUSED.items():
-        value = _get(config, dotted)
+        value = lookup(config, dotted)
         if value is not None and (value is bad or (isinstance(bad, tuple) and value in bad)):
             raise StartupError(
                 f"Gateway failed to start: {dotted}={json.dumps(value)} is not supported by this gateway yet.",
@@ -386,7 +377,7 @@ def _unsupported(config: Mapping[str, Any]) -> list[str]:
     return [
         f"{dotted} is configured but not served by this gateway version yet; ignoring it."
         for dotted in _NOT_YET_ACTIVE
-        if _get(config, dotted) is not None
+        if lookup(config, dotted) is not None
     ]
 
 
