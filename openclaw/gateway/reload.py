@@ -279,8 +279,14 @@ class ReloadController:
         if self._restarting or (self._restartCall is not None and self._restartCall.active()):
             return
         now = self._clock.seconds()
-        if self._lastRestartAt is not None:
-            delay = max(delay, self._lastRestartAt + RESTART_COOLDOWN - now)
+        if self._lastRestartAt is not None and self._lastRestartAt + RESTART_COOLDOWN - now > delay:
+            delay = self._lastRestartAt + RESTART_COOLDOWN - now
+            _log.info(
+                "restart deferred {delay}s ({reasons}): the previous restart was {ago}s ago "
+                "and restarts keep {cooldown}s apart",
+                delay=round(delay, 1), reasons="; ".join(self._restartReasons),
+                ago=round(now - self._lastRestartAt, 1), cooldown=int(RESTART_COOLDOWN),
+            )
         self._restartCall = self._clock.callLater(max(0.0, delay), self._restartDue)
 
     def _restartDue(self) -> None:

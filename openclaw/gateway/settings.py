@@ -302,8 +302,7 @@ def build(
                 )
             else:
                 notices.append(configfile.persist_token(paths.configPath, token))
-                configHash = configfile.current_hash(paths.configPath)
-                configDigest = files_digest((paths.configPath, *source.included))
+                effective, configHash, configDigest = _as_saved(paths.configPath, environ, source, token)
     if not loopback and (authMode == "none" or not (token if authMode == "token" else password)):
         _refuse_without_auth(bindMode, hosts[0], port)
 
@@ -336,6 +335,19 @@ def build(
         configDigest=configDigest,
         secrets=resolved,
     )
+
+
+def _as_saved(path: str, environ: Mapping[str, str], source: ConfigSource, token: str) -> tuple[Mapping[str, Any], str, str]:
+    """
+    The config, hash and digest after the generated C{token} was saved: the file read
+    again, so the next reload compares against what is on disk and the gateway's own
+    write is not a change. A file that did not take the token (it includes its
+    gateway section) keeps the config as loaded.
+    """
+    saved = load_source(path, environ)
+    if saved is not None and lookup(saved.config, "gateway.auth.token") == token:
+        return saved.config, saved.hash, saved.digest
+    return source.config, configfile.current_hash(path), files_digest((path, *source.included))
 
 
 def _base_path(raw: str) -> str:

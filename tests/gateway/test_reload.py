@@ -334,3 +334,43 @@ async def test_rate_limit_settings_apply_hot_and_keep_the_recorded_failures(runn
     await applied
     assert running.service.hub.limiter is limiter and limiter.policy.maxAttempts == 2
     assert limiter._buckets.keys() == buckets.keys()
+
+
+@pytest.mark.parametrize("running", [Clock()], indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_a_restart_inside_the_cooldown_says_it_is_deferred_and_why(running, logs):
+    service, clock = running.service, running.service._clock
+    service.reload.requestRestart("one")
+    clock.advance(0)
+    await service.reload.settled()
+    clock.advance(10)
+    deferred = logs.wait(
+        r"restart deferred 20\.0s \(two\): the previous restart was 10\.0s ago and restarts keep 30s apart"
+    )
+    service.reload.requestRestart("two")
+    await deferred
+    restarted = logs.wait(r"restart \(two\)")
+    clock.advance(20)
+    await restarted
+    await service.reload.settled()
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_generated_and_saved_token_is_not_a_change(reactor, environ, logs):
+    port = free_port()
+    config = _config(port)
+    del config["gateway"]["auth"]
+    service = start_gateway(reactor, environ, config, argv=())
+    async with serving(service, reactor) as gw:
+        path = Path(environ["OPENCLAW_CONFIG_PATH"])
+        saved = json.loads(path.read_text())
+        assert saved["gateway"]["auth"]["token"] == service.settings.token
+        client = await gw.connect(token=service.settings.token)
+        applied = logs.wait(r"config hot reload applied \(logging\.level\)$")
+        saved["logging"]["level"] = "debug"
+        path.write_text(json.dumps(saved))
+        await applied
+        await service.reload.settled()
+        assert not client.closed.called
+        assert not [line for line in logs.lines if "requires gateway restart" in line]
+        assert (await client.call("health"))["ok"] is True
