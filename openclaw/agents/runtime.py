@@ -6,25 +6,32 @@ sessions live; runs, queues and providers are added here by the agent milestone.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any
 
 from twisted.application.service import Service
+from zope.interface import implementer
 
-DEFAULT_AGENT_ID = "main"
-DEFAULT_HEARTBEAT_EVERY = "30m"
+from openclaw.agents.settings import AgentsSettings
+from openclaw.reloadable import ISettingsConsumer
 
 
+@implementer(ISettingsConsumer)
 class AgentRuntime(Service):
     name = "agents"
+    sections = frozenset({"agents"})
 
-    def __init__(self, config: Mapping[str, Any], stateDir: str) -> None:
-        agents = config.get("agents", {}) if isinstance(config.get("agents"), Mapping) else {}
-        listed = [a for a in agents.get("list", []) if isinstance(a, Mapping) and a.get("id")]
-        self._agents = listed or [{"id": DEFAULT_AGENT_ID}]
-        default = next((a for a in self._agents if a.get("default")), self._agents[0])
-        self.defaultAgentId: str = default["id"]
-        self._heartbeat = (agents.get("defaults", {}) or {}).get("heartbeat", {}) or {}
+    def __init__(self, settings: AgentsSettings, stateDir: str) -> None:
+        self.settings = settings
         self._stateDir = stateDir
+
+    def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
+        """A new agent list or heartbeat takes effect at once (no run state depends on it yet)."""
+        self.settings = settings.agents
+        return True
+
+    @property
+    def defaultAgentId(self) -> str:
+        return self.settings.defaultAgentId
 
     def sessionStorePath(self, agentId: str) -> str:
         return os.path.join(self._stateDir, "agents", agentId, "sessions", "sessions.sqlite")
@@ -35,23 +42,24 @@ class AgentRuntime(Service):
 
     def healthSummary(self) -> dict[str, Any]:
         """The agent part of the C{health} snapshot."""
+        heartbeat = self.settings.heartbeat
         agents = []
-        for agent in self._agents:
+        for agent in self.settings.agents:
             entry: dict[str, Any] = {
-                "agentId": agent["id"],
-                "isDefault": agent["id"] == self.defaultAgentId,
+                "agentId": agent.id,
+                "isDefault": agent.id == self.defaultAgentId,
                 "heartbeat": {
                     "enabled": False,
-                    "every": str(self._heartbeat.get("every", DEFAULT_HEARTBEAT_EVERY)),
+                    "every": heartbeat.every,
                     "everyMs": None,
-                    "prompt": str(self._heartbeat.get("prompt", "")),
-                    "target": str(self._heartbeat.get("target", "owner")),
-                    "ackMaxChars": int(self._heartbeat.get("ackMaxChars", 300)),
+                    "prompt": heartbeat.prompt,
+                    "target": heartbeat.target,
+                    "ackMaxChars": heartbeat.ackMaxChars,
                 },
-                "sessions": self._sessions(agent["id"]),
+                "sessions": self._sessions(agent.id),
             }
-            if agent.get("name"):
-                entry["name"] = agent["name"]
+            if agent.name:
+                entry["name"] = agent.name
             agents.append(entry)
         return {
             "heartbeatSeconds": 0,
@@ -62,23 +70,24 @@ class AgentRuntime(Service):
 
     def heartbeatStatus(self) -> dict[str, Any]:
         """The C{heartbeat} part of the C{status} answer."""
-        every = str(self._heartbeat.get("every", DEFAULT_HEARTBEAT_EVERY))
         return {
             "defaultAgentId": self.defaultAgentId,
             "agents": [
-                {"agentId": a["id"], "enabled": False, "every": every, "everyMs": None, "waitingForRoute": False}
-                for a in self._agents
+                {"agentId": a.id, "enabled": False, "every": self.settings.heartbeat.every, "everyMs": None,
+                 "waitingForRoute": False}
+                for a in self.settings.agents
             ],
         }
 
     def sessionsStatus(self, admin: bool) -> dict[str, Any]:
         """The C{sessions} part of the C{status} answer (paths only for admins)."""
+        agentIds = [a.id for a in self.settings.agents]
         byAgent = [
-            {"agentId": a["id"], "path": self.sessionStorePath(a["id"]) if admin else "[redacted]", "count": 0, "recent": []}
-            for a in self._agents
+            {"agentId": a, "path": self.sessionStorePath(a) if admin else "[redacted]", "count": 0, "recent": []}
+            for a in agentIds
         ]
         return {
-            "paths": [self.sessionStorePath(a["id"]) for a in self._agents] if admin else [],
+            "paths": [self.sessionStorePath(a) for a in agentIds] if admin else [],
             "count": 0,
             "defaults": {"model": None, "contextTokens": None},
             "recent": [],

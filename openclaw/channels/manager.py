@@ -11,6 +11,10 @@ from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, DeferredList, TimeoutError, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from zope.interface import implementer
+
+from openclaw.channels.settings import ChannelsSettings
+from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="gateway/channels")
 
@@ -29,11 +33,23 @@ def status_timeout_ms(probe: bool, timeoutMs: int | None) -> int:
     return max(MIN_TIMEOUT_MS, min(int(timeoutMs), MAX_TIMEOUT_MS))
 
 
+@implementer(ISettingsConsumer)
 class ChannelManager(MultiService):
     name = "channels"
+    sections = frozenset({"channels"})
     #: Set by the crash-loop breaker: starting the manager leaves every channel down
     #: until L{restoreAutoStart}; L{startChannel} still starts one on request.
     autoStartSuppressed = False
+
+    def __init__(self, settings: ChannelsSettings = ChannelsSettings()) -> None:
+        super().__init__()
+        #: The configured accounts of the running snapshot.
+        self.settings = settings
+
+    def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
+        """Channel edits apply without a gateway restart: the manager takes the new accounts."""
+        self.settings = settings.channels
+        return True
 
     def suppressAutoStart(self, manualStart: str) -> None:
         self.autoStartSuppressed = True

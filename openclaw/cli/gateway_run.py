@@ -9,6 +9,7 @@ from twisted.python import usage
 
 
 def main(argv: list[str], environ: Mapping[str, str]) -> int:
+    from openclaw.gateway.process import ProcessOwner
     from openclaw.gateway.service import Options, makeService
     from openclaw.gateway.settings import StartupError
 
@@ -22,7 +23,12 @@ def main(argv: list[str], environ: Mapping[str, str]) -> int:
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner
 
-    service = makeService(options, reactor, ownsProcess=True, console=True)
+    try:
+        service = makeService(options, reactor, console=True)
+    except StartupError as e:
+        sys.stderr.write(e.message + "\n")
+        return e.exitCode
+    ProcessOwner(service, reactor).installSignalHandlers()
     # Our log sink adds its observers itself; stop Twisted from buffering events.
     globalLogBeginner.beginLoggingTo([], discardBuffer=True, redirectStandardIO=False)
     try:

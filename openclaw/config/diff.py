@@ -1,6 +1,7 @@
 """
 What changed between two configs, and what each change needs: nothing (the new
-snapshot is read on use), a hot action by the owning subsystem, or a restart.
+snapshot is read on use), a hot apply by the service that owns the path's settings
+section, or a restart.
 
 Paths are dotted; objects are recursed, arrays compared whole. The rule with the
 longest matching prefix decides; a path no rule matches needs a restart.
@@ -20,8 +21,8 @@ ROOT = "<root>"
 @dataclass(frozen=True)
 class Rule:
     kind: str
-    #: The hot action (the subsystem that applies the change); None for kind none/restart.
-    action: str | None = None
+    #: The settings section a hot change belongs to (its owner applies it); None for kind none/restart.
+    section: str | None = None
 
 
 #: The shared secret stays hot only while the auth mode stays the same (see L{plan}).
@@ -105,19 +106,16 @@ class ReloadPlan:
     restart: tuple[str, ...]
     hot: tuple[str, ...]
     noop: tuple[str, ...]
-    #: Hot actions in first-seen order; C{channels:<id>} names the channel to restart.
-    actions: tuple[str, ...]
+    #: The changed hot paths by settings section, sections in first-seen order.
+    sectionPaths: Mapping[str, tuple[str, ...]]
+
+    @property
+    def sections(self) -> frozenset[str]:
+        return frozenset(self.sectionPaths)
 
     @property
     def restartRequired(self) -> bool:
         return bool(self.restart)
-
-
-def _action(path: str, rule: Rule) -> str:
-    parts = path.split(".")
-    if rule.action == "channels" and parts[0] == "channels" and len(parts) > 1:
-        return f"channels:{parts[1]}"
-    return rule.action or ""
 
 
 def plan(old: Mapping[str, Any], new: Mapping[str, Any], sameAuthMode: bool = True) -> ReloadPlan:
@@ -126,19 +124,19 @@ def plan(old: Mapping[str, Any], new: Mapping[str, Any], sameAuthMode: bool = Tr
     is the same before and after (only then is a token or password change hot).
     """
     changed = changed_paths(old, new)
-    restart, hot, noop, actions = [], [], [], []
+    restart, hot, noop = [], [], []
+    bySection: dict[str, list[str]] = {}
     for path in changed:
         kind = kind_of(path, sameAuthMode)
         if kind == RESTART:
             restart.append(path)
         elif kind == HOT:
             hot.append(path)
-            action = _action(path, rule_for(path))
-            if action not in actions:
-                actions.append(action)
+            bySection.setdefault(rule_for(path).section or "", []).append(path)
         else:
             noop.append(path)
-    return ReloadPlan(tuple(changed), tuple(restart), tuple(hot), tuple(noop), tuple(actions))
+    sectionPaths = {section: tuple(paths) for section, paths in bySection.items()}
+    return ReloadPlan(tuple(changed), tuple(restart), tuple(hot), tuple(noop), sectionPaths)
 
 
 __all__ = ["HOT", "NONE", "RESTART", "RULES", "ReloadPlan", "Rule", "changed_paths", "kind_of", "plan", "rule_for"]

@@ -217,7 +217,7 @@ class GatewayConnection(WebSocketServerProtocol):
                 self._refuseLater(requestId, who, kind, client, handshake.secret_failure(kind, "mismatch", client, self._local))
             return
         self.phase = "authenticating"
-        trusted = tuple(settings.config.get("gateway", {}).get("trustedProxies", ()))
+        trusted = settings.trustedProxies
         claim = deviceauth.claim_of(verified, params, self.role, deviceauth.remote_ip(self._peerIp, self._headers, trusted))
         d = deviceauth.admit(self.hub, claim, params, shared, self._local, kind)
         d.addCallbacks(

@@ -5,7 +5,10 @@ hot apply or an in-process restart of the gateway's service tree.
 Pipeline per change: load, validate, resolve secrets and check the security rules
 (all in a thread, through the same L{settings.build} as start-up); an invalid
 result changes nothing. Otherwise diff against the running settings and, by
-C{gateway.reload.mode}, apply the hot part, restart, or only report.
+C{gateway.reload.mode}, apply the hot part, restart, or only report. A hot change
+goes to the L{ISettingsConsumer}s that claim its section (log sink, hub, agent
+runtime, channel manager); a section nobody claims, or a consumer that cannot
+apply it, restarts the tree.
 
 Restarts coalesce, keep a cooldown between cycles (it survives the restarts, since
 this controller does), and wait for tracked in-flight work up to the deferral
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 import signal
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, Iterable
 
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -27,38 +30,17 @@ from twisted.logger import Logger
 from openclaw.config import diff
 from openclaw.config.load import ConfigError
 from openclaw.config.secrets import SecretResolutionError
-from openclaw.config.watch import DEFAULT_DEBOUNCE_MS, ConfigWatcher
+from openclaw.config.watch import ConfigWatcher
 from openclaw.gateway.settings import GatewaySettings, SecretsUnavailable, StartupError
-
-if TYPE_CHECKING:
-    from openclaw.gateway.service import GatewayService
+from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="gateway/reload")
 _secretsLog = Logger(namespace="gateway/secrets")
 
-MODES = ("off", "hot", "restart", "hybrid")
-DEFAULT_MODE = "hybrid"
-DEFAULT_DEFERRAL_TIMEOUT_MS = 300_000
 RESTART_COOLDOWN = 30.0
 RESTART_EXPECTED_MS = 1500
 MISSING_RETRIES = 2
 MISSING_RETRY_DELAY = 0.15
-
-#: Hot actions the running services apply (see L{ReloadController._applyHot}).
-#: C{agents}: the agent runtime takes its config at construction, so a change to
-#: it restarts the tree until the runtime can take a new snapshot live.
-_LIVE_ACTIONS = frozenset({"auth", "rateLimit", "origins", "logging", "secrets", "hooks", "cron"})
-
-
-def _reload_section(settings: GatewaySettings) -> dict[str, Any]:
-    gateway = settings.config.get("gateway")
-    section = gateway.get("reload") if isinstance(gateway, dict) else None
-    return section if isinstance(section, dict) else {}
-
-
-def _restart_allowed(settings: GatewaySettings) -> bool:
-    commands = settings.config.get("commands")
-    return not (isinstance(commands, dict) and commands.get("restart") is False)
 
 
 def _observed(work: Deferred) -> Deferred:
@@ -75,11 +57,33 @@ def _observed(work: Deferred) -> Deferred:
 
 
 class ReloadController:
-    """Lives as long as the L{GatewayService}; the tree it restarts is rebuilt under it."""
+    """
+    Lives as long as the process shell; the tree it restarts is rebuilt under it. It
+    knows the gateway only through the callables it is given:
 
-    def __init__(self, gateway: "GatewayService", clock: IReactorTime) -> None:
-        self._gateway = gateway
+    @param current: the running settings.
+    @param load: read the config file into new settings, as start-up would (blocking).
+    @param rebuild: C{(settings or None)} → the same config with its SecretRefs
+        resolved again (blocking).
+    @param restart: C{(settings)} → Deferred: restart the tree in-process.
+    @param consumers: the L{ISettingsConsumer}s running now (the shell and its tree).
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        current: Callable[[], GatewaySettings],
+        load: Callable[[], GatewaySettings],
+        rebuild: Callable[..., GatewaySettings],
+        restart: Callable[[GatewaySettings], Deferred],
+        consumers: Callable[[], Iterable[ISettingsConsumer]],
+    ) -> None:
         self._clock = clock
+        self._current = current
+        self._load = load
+        self._rebuild = rebuild
+        self._restartTree = restart
+        self._consumers = consumers
         self.watcher = ConfigWatcher(clock, self._fileChanged)
         self._queue: Deferred = succeed(None)
         self._work: set[Deferred] = set()
@@ -91,18 +95,13 @@ class ReloadController:
         self._degraded = False
         self._active = False
 
-    # settings-derived knobs ----------------------------------------------------
-
     @property
     def mode(self) -> str:
-        return _reload_section(self._gateway.settings).get("mode", DEFAULT_MODE)
+        return self._current().reload.mode
 
     @property
     def watching(self) -> bool:
         return self.watcher.running
-
-    def _deferralTimeout(self) -> float:
-        return _reload_section(self._gateway.settings).get("deferralTimeoutMs", DEFAULT_DEFERRAL_TIMEOUT_MS) / 1000
 
     # lifecycle ---------------------------------------------------------------
 
@@ -120,8 +119,8 @@ class ReloadController:
 
     def _syncWatcher(self) -> None:
         """Watch the accepted files, or stop watching when the mode is C{off}."""
-        settings = self._gateway.settings
-        self.watcher.debounceMs = _reload_section(settings).get("debounceMs", DEFAULT_DEBOUNCE_MS)
+        settings = self._current()
+        self.watcher.debounceMs = settings.reload.debounceMs
         if self.mode == "off":
             self.watcher.stop()
             return
@@ -175,7 +174,7 @@ class ReloadController:
         )
 
     def _reloadFromDisk(self, retriesLeft: int) -> Deferred:
-        path = self._gateway.settings.paths.configPath
+        path = self._current().paths.configPath
         if not os.path.exists(path):
             if retriesLeft:
                 waited: Deferred = Deferred()
@@ -183,7 +182,7 @@ class ReloadController:
                 return waited.addCallback(lambda _: self._reloadFromDisk(retriesLeft - 1))
             _log.warn("config reload skipped (config file not found)")
             return succeed(None)
-        d = deferToThread(self._gateway.loadSettings)
+        d = deferToThread(self._load)
         return d.addCallbacks(self.apply, self._invalid)
 
     def write(self, step, restartDelayMs: int = 0) -> Deferred:
@@ -205,7 +204,7 @@ class ReloadController:
         if error is ConfigError:
             issues = "; ".join(failure.value.issues)
             # watch what the broken config includes (fixing one is a change), as it was read
-            paths = (self._gateway.settings.paths.configPath, *failure.value.included)
+            paths = (self._current().paths.configPath, *failure.value.included)
             if paths != self.watcher.paths:
                 self.watcher.watch(paths, failure.value.digest)
         else:
@@ -215,20 +214,22 @@ class ReloadController:
 
     def apply(self, new: GatewaySettings, restartDelay: float = 0.0) -> None:
         """Classify the change from the running settings to C{new} and act by mode."""
-        old = self._gateway.settings
+        old = self._current()
         mode = self.mode  # a new mode applies to the next change, not this one
         sameAuth = old.authMode == new.authMode
         plan = diff.plan(old.config, new.config, sameAuthMode=sameAuth)
         if not plan.changed:
             # same config (say, reformatted, or only a secret's value moved): swap quietly
-            self._applyHot(new, ("secrets",))
+            self._applyHot(new, frozenset({"secrets"}))
             return
         shown = ", ".join(plan.changed)
         _log.info("config change detected; evaluating reload ({paths})", paths=shown)
         if mode == "off":
             _log.info("config reload disabled (gateway.reload.mode=off); restart to apply ({paths})", paths=shown)
             return
-        restartPaths = list(plan.restart) + [p for p in plan.hot if diff.rule_for(p).action not in _LIVE_ACTIONS]
+        claimed = frozenset().union(*(consumer.sections for consumer in self._consumers()))
+        unclaimed = [path for section, paths in plan.sectionPaths.items() if section not in claimed for path in paths]
+        restartPaths = list(plan.restart) + unclaimed
         if mode == "restart" or restartPaths:
             reasons = list(plan.changed) if mode == "restart" else restartPaths
             if mode == "hot":
@@ -236,13 +237,15 @@ class ReloadController:
                     "config change requires gateway restart ({paths}); reload mode is hot — restart manually",
                     paths=", ".join(reasons),
                 )
-                self._applyHot(self._keepBound(old, new, sameAuth), plan.actions)
+                self._applyHot(self._keepBound(old, new, sameAuth), plan.sections)
                 return
             _log.info("config change requires gateway restart ({paths})", paths=", ".join(reasons))
             self.requestRestart(f"config reload: {', '.join(reasons)}", new, restartDelay)
             return
-        self._applyHot(new, plan.actions)
-        if plan.hot:
+        if not self._applyHot(new, plan.sections):
+            _log.info("config change requires gateway restart ({paths})", paths=", ".join(plan.hot))
+            self.requestRestart(f"config reload: {', '.join(plan.hot)}", new, restartDelay)
+        elif plan.hot:
             _log.info("config hot reload applied ({paths})", paths=", ".join(plan.hot))
         else:
             _log.info("config change applied (dynamic reads: {paths})", paths=", ".join(plan.noop))
@@ -255,13 +258,11 @@ class ReloadController:
             kept.update(authMode=old.authMode, token=old.token, password=old.password)
         return replace(new, **kept)
 
-    def _applyHot(self, settings: GatewaySettings, actions) -> None:
-        gateway = self._gateway
-        gateway.settings = settings
-        gateway.hub.reconfigure(settings)
-        if "logging" in actions:
-            gateway.logSink.apply(gateway.logSettings(settings))
+    def _applyHot(self, settings: GatewaySettings, sections: frozenset[str]) -> bool:
+        """Hand C{settings} to every consumer; False when one of them needs a restart for it."""
+        applied = [consumer.applySettings(settings, sections) for consumer in self._consumers()]
         self._syncWatcher()
+        return all(applied)
 
     # restarts ------------------------------------------------------------------
 
@@ -298,7 +299,7 @@ class ReloadController:
                 reasons="; ".join(self._restartReasons), n=len(self._work),
             )
             waiting = DeferredList([_observed(work) for work in self._work], consumeErrors=True)
-            waiting.addTimeout(self._deferralTimeout(), self._clock)
+            waiting.addTimeout(self._current().reload.deferralTimeoutMs / 1000, self._clock)
             waiting.addBoth(lambda _: self._serial(self._restart))
             return
         self._serial(self._restart)
@@ -310,21 +311,21 @@ class ReloadController:
             self._restarting = False
             return succeed(None)
         if settings is None:
-            d = deferToThread(self._gateway.loadSettings)
+            d = deferToThread(self._load)
         else:  # its secrets as they resolve now (a secrets.reload since the request counts)
-            d = deferToThread(self._gateway.rebuildSettings, settings)
+            d = deferToThread(self._rebuild, settings)
 
         def fallback(failure):
             failure.trap(ConfigError, StartupError)
             self._invalid(failure)
-            return self._gateway.settings  # restart with the last accepted config
+            return self._current()  # restart with the last accepted config
 
         def restart(chosen: GatewaySettings) -> Deferred | None:
             if not self._active:  # stopped while the config loaded
                 return None
             self._lastRestartAt = self._clock.seconds()
             _log.info("restart ({reasons})", reasons="; ".join(reasons))
-            d = self._gateway.restart(chosen)
+            d = self._restartTree(chosen)
             d.addCallback(lambda url: url and _log.info("gateway restarted on {url}", url=url))
             return d
 
@@ -347,7 +348,7 @@ class ReloadController:
         if not self._active:
             _log.info("received {sig} during shutdown; ignoring", sig=name)
             return
-        if not _restart_allowed(self._gateway.settings):
+        if not self._current().reload.signalRestarts:
             _log.warn("{sig} restart ignored (not authorized; commands.restart=false).", sig=name)
             return
         _log.info("received {sig}; restarting", sig=name)
@@ -361,10 +362,10 @@ class ReloadController:
         and swap the result in at once; on failure keep the last-known-good one.
         Fires with the warning count, or fails with L{SecretResolutionError}.
         """
-        d = self._serial(lambda: deferToThread(self._gateway.rebuildSettings))
+        d = self._serial(lambda: deferToThread(self._rebuild, None))
 
         def swapped(settings: GatewaySettings) -> int:
-            self._applyHot(settings, ("secrets", "auth"))
+            self._applyHot(settings, frozenset({"secrets", "auth"}))
             if self._degraded:
                 self._degraded = False
                 _secretsLog.info("[SECRETS_RELOADER_RECOVERED] Secret resolution recovered.")
@@ -384,4 +385,4 @@ class ReloadController:
         return d.addCallbacks(swapped, failed)
 
 
-__all__ = ["MODES", "RESTART_EXPECTED_MS", "ReloadController"]
+__all__ = ["RESTART_EXPECTED_MS", "ReloadController"]

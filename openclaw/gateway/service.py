@@ -1,49 +1,41 @@
 """
-The gateway service tree, and the one factory every start path uses.
+The gateway's process shell, and the one factory every start path uses.
 
     from openclaw.gateway.service import Options, makeService
     options = Options()
     options.parseOptions(["--port", "18789"])
     makeService(options).setServiceParent(application)
 
-C{twistd openclaw-gateway} and C{openclaw gateway} call the same factory with
-C{ownsProcess=True}: then the service also answers SIGTERM/SIGINT and turns a
-refused start into the runbook's message and exit code.
+The shell (L{GatewayService}) outlives restarts: log sink, crash-loop breaker, reload
+controller and listener. Under it runs one L{GatewayTree} built from one settings
+snapshot; an in-process restart swaps the tree. Signals and exit codes belong to
+whoever owns the process (L{openclaw.gateway.process}); an embedding application
+owns them itself.
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import signal
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, ensureDeferred, maybeDeferred
-from twisted.internet.error import CannotListenError
+from twisted.internet.defer import Deferred, ensureDeferred, maybeDeferred
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python import usage
+from zope.interface import implementer
 
-from openclaw.agents.runtime import AgentRuntime
-from openclaw.channels.manager import ChannelManager
 from openclaw.config.environ import config_environ
 from openclaw.config.load import ConfigSource, load_source
-from openclaw import portowner
-from openclaw.gateway import methods as _methods
 from openclaw.gateway.breaker import CrashLoopBreaker
 from openclaw.gateway.drain import drain, drain_budget_ms
-from openclaw.gateway.health import HealthMonitor
-from openclaw.gateway.hub import Hub
-from openclaw.gateway.pairing import PairingStore
-from openclaw.gateway.methods import channels, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system
-
-#: The RPC method families; each module's C{register(registry, gateway)} adds its methods.
-METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat)
+from openclaw.gateway.listener import BindModeListener, EndpointListener
 from openclaw.gateway.reload import RESTART_EXPECTED_MS, ReloadController
 from openclaw.gateway.settings import GatewaySettings, StartupError, build, resolve
-from openclaw.gateway.site import make_port_factory
+from openclaw.gateway.tree import GatewayTree, ShellAccess
 from openclaw.logs import LogSettings, LogSink
+from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="gateway")
 
@@ -103,30 +95,66 @@ def _state_dir(environ: dict[str, str]) -> str:
     return Paths.fromEnvironment(environ).stateDir
 
 
+@implementer(ISettingsConsumer)
 class GatewayService(MultiService):
     """
-    Children start in order and stop in reverse: agents, channels, pairing, hub, health,
-    and the listener last up / first down. The log sink brackets them all.
+    The process shell: the log sink brackets everything, the reload controller and
+    the crash-loop breaker outlive every tree, and the listener binds before the
+    tree starts and closes before it stops.
+
+    @ivar tree: the running L{GatewayTree}.
+    @ivar onAbandon: called when neither the new nor the previous config could start
+        again after a restart (default: stop this service). A process owner ends
+        the process instead.
+    @ivar reportRefusal: None, or called with the L{StartupError} of a refused start
+        by a process owner that shows it to the user itself (the log file still
+        records it; the console does not repeat it).
     """
 
+    sections = frozenset({"logging"})
 
-    def __init__(self, options: Options, reactor: Any, ownsProcess: bool, clock: Any = None, console: bool = False) -> None:
+    def __init__(
+        self,
+        options: Options,
+        reactor: Any,
+        clock: Any = None,
+        console: bool = False,
+        endpoint: str | IStreamServerEndpoint | None = None,
+    ) -> None:
         super().__init__()
         self._clock = reactor if clock is None else clock
         self._options = options
         self._reactor = reactor
-        self._ownsProcess = ownsProcess
         self._console = console
-        self._ports: list[Any] = []
         self._stopping = False
         #: 1 once a failed restart left no tree running: the process then ends non-zero.
-        self._exitCode = 0
-        settings = options.resolve()
+        self.exitCode = 0
+        self.onAbandon: Callable[[], None] = self._stopAbandoned
+        self.reportRefusal: Callable[[StartupError], None] | None = None
+        self.settings = settings = options.resolve()
         self.logSink = LogSink(self.logSettings(settings), environ=options.environ)
         self.breaker = CrashLoopBreaker(settings.paths.stateDir, self._clock, reactor)
+        self.listener = BindModeListener(reactor, options["force"]) if endpoint is None else EndpointListener(reactor, endpoint)
         #: Outlives restarts: watcher, restart cooldown, in-flight work.
-        self.reload = ReloadController(self, self._clock)
-        self._build(settings)
+        self.reload = ReloadController(
+            self._clock,
+            current=lambda: self.settings,
+            load=lambda: self.loadSettings(),
+            rebuild=lambda settings: self.rebuildSettings(settings),
+            restart=self.restart,
+            consumers=lambda: (self, self.tree),
+        )
+        self._access = ShellAccess(
+            environ=options.environ,
+            settingsFor=self.settingsFor,
+            writeConfig=self.reload.write,
+            requestRestart=self.reload.requestRestart,
+            reloadSecrets=self.reloadSecrets,
+            reloadWatching=lambda: self.reload.watching,
+            logSink=self.logSink,
+        )
+        self.tree = self._newTree(settings)
+        self.tree.setServiceParent(self)
 
     def logSettings(self, settings: GatewaySettings) -> LogSettings:
         return LogSettings.fromConfig(
@@ -137,51 +165,58 @@ class GatewayService(MultiService):
             logLevel=self._options["log-level"],
         )
 
-    def _build(self, settings: GatewaySettings) -> None:
-        """
-        The part of the tree an in-process restart replaces: every child service,
-        the method registry and the port factory, all from C{settings}.
-        """
-        clock = self._clock
+    def _newTree(self, settings: GatewaySettings) -> GatewayTree:
+        """A tree for C{settings}, not started yet; a tripped breaker holds its channels back."""
+        tree = GatewayTree(settings, self._reactor, self._clock, self._access)
+        self.breaker.guard(tree.channels)
+        return tree
+
+    def applySettings(self, settings: GatewaySettings, changedSections: frozenset[str]) -> bool:
         self.settings = settings
-        self.agents = AgentRuntime(settings.config, settings.paths.stateDir)
-        self.agents.setServiceParent(self)
-        self.channels = ChannelManager()
-        self.breaker.guard(self.channels)  # before it is parented: a tripped breaker holds it back
-        self.channels.setServiceParent(self)
-        registry = _methods.MethodRegistry()
-        pairing = PairingStore(settings.paths.stateDir, clock)
-        pairing.setServiceParent(self)  # up before the hub, down after it
-        self.hub = Hub(settings, clock, registry, self.agents, self.channels)
-        self.hub.pairing = pairing
-        self.hub.setServiceParent(self)
-        self.hub.health = HealthMonitor(
-            clock, self.agents, self.channels, lambda: self.reload.watching, self.hub.healthCommitted
-        )
-        self.hub.health.setServiceParent(self)
-        for family in METHOD_FAMILIES:
-            family.register(registry, self)
-        self.portFactory = make_port_factory(self.hub, self._reactor)
+        if "logging" in changedSections:
+            self.logSink.apply(self.logSettings(settings))
+        return True
+
+    @property
+    def hub(self):
+        return self.tree.hub
+
+    @property
+    def channels(self):
+        return self.tree.channels
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The environment the config was read against (process, dotenv files)."""
+        return self._options.environ
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     # start ---------------------------------------------------------------------
 
     def privilegedStartService(self) -> None:
         self.logSink.startService()
-        if self._ownsProcess:
-            # Before the ready line: a supervisor may signal as soon as it sees it.
-            self._installSignalHandlers()
         try:
             self._recordBoot()
-            self._listen()
+            self._listen(startup=True)
         except StartupError as e:
-            _log.error("{message}", message=e.message)
+            self._refused(e)
             self.logSink.stopService()
-            if self._ownsProcess:
-                sys.stderr.write(e.message + "\n")
             # twistd reports an exception to the parent of a daemon and removes the
             # pidfile; openclaw gateway turns it into the exit code.
             raise
         super().privilegedStartService()
+
+    def _refused(self, error: StartupError) -> None:
+        if self.reportRefusal is None:
+            _log.error("{message}", message=error.message)
+            return
+        fileLog = self.logSink.fileObserver
+        if fileLog is not None:
+            Logger(namespace="gateway", observer=fileLog).error("{message}", message=error.message)
+        self.reportRefusal(error)
 
     def _recordBoot(self) -> None:
         # Before the bind: a start that fails from here on counts as an unclean boot.
@@ -194,12 +229,8 @@ class GatewayService(MultiService):
         self.reload.start()  # first: health reports whether it watches
         super().startService()
 
-    def _listen(self, port: int | None = None, startup: bool = True) -> None:
-        """
-        Bind C{settings.port}, or C{port} (a restart keeping the port it had). Only at
-        C{startup} (before the reactor runs) may it block: C{--force} frees the port and a
-        busy port names its holder.
-        """
+    def _listen(self, startup: bool) -> None:
+        """Bind for the running tree. Only at C{startup} (before the reactor runs) may it block."""
         s = self.settings
         # The config was read before logging could start; the lines keep OpenClaw's order.
         _log.info("loading configuration… {path}", path=s.paths.configPath)
@@ -207,40 +238,21 @@ class GatewayService(MultiService):
             _log.info("{line}", line=line)
         for line in s.warnings:
             _log.warn("{line}", line=line)
-        if self._options["force"] and startup:
-            try:
-                portowner.free_port(s.port, s.primaryHost, _log)
-            except OSError as e:
-                raise StartupError(
-                    f"Could not free port {s.port}: {e}. Run openclaw gateway status --deep to inspect the listener.", 1
-                )
         _log.info("resolving authentication… mode={mode}", mode=s.authMode)
         if s.authMode == "none":
             _log.warn("Gateway auth mode=none explicitly configured; all gateway connections are unauthenticated.")
         _log.info("starting...")
-        port = s.port if port is None else port
-        for index, host in enumerate(s.bindHosts):
-            try:
-                self._ports.append(self._reactor.listenTCP(port, self.portFactory, interface=host))
-                port = self.port  # companions share the primary's port, even one the OS picked
-            except CannotListenError as e:
-                if index > 0:
-                    _log.warn("could not also listen on {host}:{port}: {err}", host=host, port=s.port, err=e.socketError)
-                    continue
-                self._closePorts()
-                raise StartupError(_bind_failure(s, host, e, startup), 1)
+        self.listener.listen(s, self.tree.portFactory, startup)
         _log.info("listening on {url} (PID {pid})", url=self.url, pid=os.getpid())
 
-
     @property
-    def port(self) -> int:
-        """The bound port (useful with C{--port 0} in tests and embedding)."""
-        return self._ports[0].getHost().port
+    def port(self) -> int | None:
+        """The bound TCP port (useful with C{--port 0} in tests and embedding)."""
+        return self.listener.port
 
     @property
     def url(self) -> str:
-        host = self.settings.primaryHost
-        return f"ws://{'[' + host + ']' if ':' in host else host}:{self.port}"
+        return self.listener.url
 
     # stop ----------------------------------------------------------------------
 
@@ -251,13 +263,13 @@ class GatewayService(MultiService):
         self.hub.accepting = False  # no new clients while in-flight work drains
         d = self.reload.settled()  # a restart under way ends first (it binds nothing once stopping)
         d.addCallback(lambda _: drain(self.reload.inFlight, self._clock, drain_budget_ms(self._options.environ)))
-        d.addCallback(lambda _: self._closePorts())  # before the children: no request meets a stopped store
+        d.addCallback(lambda _: self.listener.close())  # before the tree: no request meets a stopped store
         d.addCallback(lambda _: super(GatewayService, self).stopService())  # shutdown event, close 1012
         d.addBoth(self._afterStop)
         return d
 
     def _afterStop(self, result):
-        if self._exitCode:  # not a clean stop: the boot stays unclean for the crash-loop breaker
+        if self.exitCode:  # not a clean stop: the boot stays unclean for the crash-loop breaker
             return self._stopped(result)
         d = self.breaker.ended()
         d.addErrback(lambda f: _log.warn("could not record the clean stop: {err}", err=f.getErrorMessage()))
@@ -269,17 +281,7 @@ class GatewayService(MultiService):
         self.logSink.stopService()
         return result
 
-    def _closePorts(self) -> Deferred:
-        closing = [maybeDeferred(port.stopListening) for port in self._ports]
-        self._ports = []
-        return DeferredList(closing, consumeErrors=True)
-
     # reload and in-process restart (driven by self.reload) -----------------------
-
-    @property
-    def environ(self) -> dict[str, str]:
-        """The environment the config was read against (process, dotenv files)."""
-        return self._options.environ
 
     def settingsFor(
         self, source: ConfigSource | None, persist: bool = True, runtimeToken: str | None = None
@@ -310,86 +312,61 @@ class GatewayService(MultiService):
         )
         return self.settingsFor(source, persist=False, runtimeToken=s.token if s.tokenGenerated else None)
 
+    def reloadSecrets(self) -> Deferred:
+        return self.reload.reloadSecrets()
+
     def restart(self, settings: GatewaySettings) -> Deferred:
         """
         Restart the tree in-process from C{settings}: close the listener, announce
-        C{shutdown} (restarting) and close every client with 1012, stop the children,
-        build them again and bind the same port (a new one only when the port
+        C{shutdown} (restarting) and close every client with 1012, stop the tree,
+        build a new one and bind the same port (a new one only when the port
         setting changed). If the new tree cannot start, the old settings come back;
-        if they cannot either, the gateway stops (see L{_abandon}). Fires with the
-        URL listened on, or None when the gateway stopped meanwhile.
+        if they cannot either, the gateway gives up (see L{onAbandon}). Fires with
+        the URL listened on, or None when the gateway stopped meanwhile.
         """
         return ensureDeferred(self._restart(settings))
 
     async def _restart(self, settings: GatewaySettings) -> str | None:
         old = self.settings
-        bound = self.port if self._ports else None
-        await self._closePorts()
+        await self.listener.close()
         await self.hub.shutdown("gateway restarting", RESTART_EXPECTED_MS)
         await self._stopTree()
         if self._stopping:  # stopService finishes the job: nothing binds again
             return None
         try:
-            self._startTree(settings, bound if settings.port == old.port else None)
+            self._startTree(settings)
             return self.url
         except Exception as e:
             _log_start_failure("config restart failed", e)
         await self._stopTree()
-        await self._closePorts()
+        await self.listener.close()
         if self._stopping:
             return None
         try:
-            self._startTree(old, bound)
+            self._startTree(old)
             return self.url
         except Exception:
             self._abandon()
             raise
 
     async def _stopTree(self) -> None:
-        for child in reversed(list(self)):
-            await maybeDeferred(child.disownServiceParent)
+        if self.tree.parent is not None:  # (a tree that failed to build was never added)
+            await maybeDeferred(self.tree.disownServiceParent)
 
-    def _startTree(self, settings: GatewaySettings, port: int | None) -> None:
-        self._build(settings)  # we are running: each child starts as it is added
-        self._listen(port, startup=False)
+    def _startTree(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.tree = self._newTree(settings)
+        self.tree.setServiceParent(self)  # we are running: the tree starts as it is added
+        self._listen(startup=False)
 
     def _abandon(self) -> None:
-        """
-        Neither the new nor the previous config could start again, so nothing listens:
-        stop, and (owning the process) exit 1 so a supervisor starts a fresh process.
-        """
-        self._exitCode = 1
+        """Neither the new nor the previous config could start again, so nothing listens."""
+        self.exitCode = 1
         _log.error("gateway restart failed and the previous config did not start again; stopping the gateway")
-        if self._ownsProcess:
-            self._reactor.addSystemEventTrigger("after", "shutdown", _exit, self._exitCode)
-            self._reactor.stop()
-        else:
-            self.stopService().addErrback(lambda f: _log.failure("gateway stop failed", f))
+        self.onAbandon()
 
-    # signals (only when the service owns the process) --------------------------
-
-    def _installSignalHandlers(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._onSignal)
-        for sig in (signal.SIGUSR1, signal.SIGUSR2):
-            signal.signal(sig, self._onRestartSignal)
-        # reactor.run() installs reactor.sigTerm for SIGTERM (and leaves a SIGINT
-        # handler that is not the default alone): make that one ours as well.
-        self._reactor.sigTerm = self._onSignal
-
-    def _onSignal(self, signum: int, frame: Any) -> None:
-        self._reactor.callFromThread(self._stopForSignal, signal.Signals(signum).name)
-
-    def _onRestartSignal(self, signum: int, frame: Any) -> None:
-        self._reactor.callFromThread(self.reload.signalled, signum)
-
-    def _stopForSignal(self, name: str) -> None:
-        if self._stopping:
-            _log.info("received {sig} during shutdown; ignoring", sig=name)
-            return
-        self._stopping = True
-        _log.info("received {sig}; shutting down", sig=name)
-        self._reactor.stop()
+    def _stopAbandoned(self) -> None:
+        self.stopService().addErrback(lambda f: _log.failure("gateway stop failed", f))
 
 
 def _log_start_failure(what: str, error: Exception) -> None:
@@ -400,44 +377,22 @@ def _log_start_failure(what: str, error: Exception) -> None:
         _log.failure("{what}: {err}", what=what, err=error)
 
 
-def _exit(code: int) -> None:
-    """End the process with C{code} once the reactor has shut down (logs written)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _bind_failure(settings: GatewaySettings, host: str, error: CannotListenError, scan: bool) -> str:
-    """The refusal text; with C{scan} (start-up only: it blocks) it names the port's holder."""
-    shown = f"[{host}]" if ":" in host else host
-    url = f"ws://{shown}:{settings.port}"
-    if getattr(error.socketError, "errno", None) == errno.EADDRINUSE:
-        lines = [
-            f"Gateway failed to start: another gateway instance is already listening on {url}",
-            "If the gateway is supervised, stop it with: openclaw gateway stop",
-            f"EADDRINUSE: address already in use {host}:{settings.port}",
-            *(portowner.describe(settings.port) if scan else ()),
-        ]
-        return "\n".join(lines)
-    return f"Gateway failed to start: failed to bind gateway socket on {url}: {error.socketError}"
-
-
 def makeService(
-    options: Options, reactor: Any = None, ownsProcess: bool = False, clock: Any = None, console: bool = False
+    options: Options,
+    reactor: Any = None,
+    clock: Any = None,
+    console: bool = False,
+    endpoint: str | IStreamServerEndpoint | None = None,
 ) -> GatewayService:
     """
     The gateway as an C{IService}. Raises L{StartupError} when the configuration
-    refuses to start (unless C{ownsProcess}, which prints it and exits instead).
-    C{clock} drives the gateway's timers (default: the reactor); tests pass a
-    L{twisted.internet.task.Clock}. C{console} adds the gateway's own readable
-    console log (C{openclaw gateway}; under twistd, twistd's log observer does that).
+    refuses to start. C{clock} drives the gateway's timers (default: the reactor);
+    tests pass a L{twisted.internet.task.Clock}. C{console} adds the gateway's own
+    readable console log (C{openclaw gateway}; under twistd, twistd's log observer
+    does that). C{endpoint} (a description such as C{"unix:/run/openclaw.sock"} or
+    C{"systemd:domain=INET:index=0"}, or an C{IStreamServerEndpoint}) replaces the
+    TCP listener of the bind mode.
     """
     if reactor is None:
         from twisted.internet import reactor
-    try:
-        return GatewayService(options, reactor, ownsProcess, clock, console)
-    except StartupError as e:
-        if not ownsProcess:
-            raise
-        sys.stderr.write(e.message + "\n")
-        raise SystemExit(e.exitCode)
+    return GatewayService(options, reactor, clock, console, endpoint)

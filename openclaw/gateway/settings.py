@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from openclaw import paths as P
+from openclaw.agents.settings import AgentsSettings
+from openclaw.channels.settings import ChannelsSettings
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
+from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
 from openclaw import bindhost
 from openclaw.gateway import configfile
 
@@ -52,6 +55,27 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class ReloadSettings:
+    """C{gateway.reload.*}, and whether restart signals are allowed (C{commands.restart})."""
+
+    mode: str = "hybrid"
+    debounceMs: int = DEFAULT_DEBOUNCE_MS
+    deferralTimeoutMs: int = 300_000
+    signalRestarts: bool = True
+
+    @classmethod
+    def fromConfig(cls, config: Mapping[str, Any]) -> "ReloadSettings":
+        section = lookup(config, "gateway.reload", {})
+        section = section if isinstance(section, Mapping) else {}
+        return cls(
+            mode=section.get("mode", cls.mode),
+            debounceMs=section.get("debounceMs", cls.debounceMs),
+            deferralTimeoutMs=section.get("deferralTimeoutMs", cls.deferralTimeoutMs),
+            signalRestarts=lookup(config, "commands.restart") is not False,
+        )
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     paths: P.Paths
     config: Mapping[str, Any]
@@ -69,6 +93,8 @@ class GatewaySettings:
     controlUiEnabled: bool = True
     controlUiRoot: str | None = None
     controlUiBasePath: str = ""
+    #: C{gateway.trustedProxies}: peers whose forwarding headers name the client's address.
+    trustedProxies: tuple[str, ...] = ()
     handshakeTimeoutMs: int = 15_000
     tickIntervalMs: int = 30_000
     verbose: bool = False
@@ -82,6 +108,10 @@ class GatewaySettings:
     configDigest: str = ""
     #: The resolved SecretRefs this settings object was built with (one immutable snapshot).
     secrets: SecretsSnapshot = field(default_factory=SecretsSnapshot, repr=False)
+    #: The typed sections each service takes (built once, from C{config}).
+    reload: ReloadSettings = ReloadSettings()
+    agents: AgentsSettings = AgentsSettings()
+    channels: ChannelsSettings = ChannelsSettings()
 
     @property
     def secret(self) -> str | None:
@@ -325,6 +355,7 @@ def build(
         controlUiEnabled=lookup(effective, "gateway.controlUi.enabled", True) is not False,
         controlUiRoot=controlUiRoot,
         controlUiBasePath=_base_path(lookup(effective, "gateway.controlUi.basePath", "") or ""),
+        trustedProxies=tuple(lookup(effective, "gateway.trustedProxies", ()) or ()),
         handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
         verbose=bool(options.get("verbose")),
         wsLog=options.get("ws-log", "auto"),
@@ -334,6 +365,9 @@ def build(
         includedFiles=() if source is None else source.included,
         configDigest=configDigest,
         secrets=resolved,
+        reload=ReloadSettings.fromConfig(effective),
+        agents=AgentsSettings.fromConfig(effective),
+        channels=ChannelsSettings.fromConfig(effective),
     )
 
 

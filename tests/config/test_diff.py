@@ -50,7 +50,7 @@ def test_a_secret_change_restarts_when_the_auth_mode_changes():
     assert kind_of("gateway.auth.password", sameAuthMode=True) == HOT
 
 
-def test_plan_groups_paths_and_actions():
+def test_plan_groups_paths_and_sections():
     old = {"gateway": {"auth": {"token": "a"}}, "logging": {"level": "info"}, "channels": {"irc": {"host": "a"}}}
     new = {"gateway": {"auth": {"token": "b"}, "port": 9}, "logging": {"level": "debug"},
            "channels": {"irc": {"host": "b"}}, "session": {"x": 1}}
@@ -59,6 +59,9 @@ def test_plan_groups_paths_and_actions():
     assert p.restart == ("gateway.port",)
     assert p.hot == ("channels.irc.host", "gateway.auth.token", "logging.level")
     assert p.noop == ("session",)
-    assert p.actions == ("channels:irc", "auth", "logging")
+    assert list(p.sectionPaths.items()) == [
+        ("channels", ("channels.irc.host",)), ("auth", ("gateway.auth.token",)), ("logging", ("logging.level",))
+    ]
+    assert p.sections == {"channels", "auth", "logging"}
     assert p.restartRequired
     assert not plan(old, {**old, "session": {}}).restartRequired

@@ -38,16 +38,16 @@ def _refused(port: int) -> bool:
 @pytest_twisted.ensureDeferred
 async def test_a_failed_restart_falls_back_whatever_the_error(reactor, environ, logs, monkeypatch):
     service = start_gateway(reactor, environ, local_config())
-    port, build = service.port, service._build
+    port, build = service.port, service._newTree
     builds = []
 
     def build_once_broken(settings):
         builds.append(settings)
         if len(builds) == 1:
             raise RuntimeError("agent runtime exploded")
-        build(settings)
+        return build(settings)
 
-    monkeypatch.setattr(service, "_build", build_once_broken)
+    monkeypatch.setattr(service, "_newTree", build_once_broken)
     restarted = logs.wait(rf"gateway restarted on ws://127\.0\.0\.1:{port}")
     service.reload.requestRestart("test")
     await restarted
@@ -65,12 +65,12 @@ async def test_when_the_fallback_fails_too_the_embedded_gateway_stops(reactor, e
     def broken(settings):
         raise RuntimeError("cannot build")
 
-    monkeypatch.setattr(service, "_build", broken)
+    monkeypatch.setattr(service, "_newTree", broken)
     stopped = logs.wait(r"^gateway stopped$")
     service.reload.requestRestart("test")
     await stopped
     assert [line for line in logs.lines if "the previous config did not start again; stopping the gateway" in line]
-    assert not service.running and service._ports == [] and _refused(port)
+    assert not service.running and not service.listener.bound and _refused(port)
     assert service.breaker.history.read()[-1].clean is False  # not a clean stop
 
 
@@ -86,7 +86,7 @@ async def test_a_stop_during_a_restart_binds_nothing_again(reactor, environ, log
     await restarting
     await stopping[0]
     await deferLater(reactor, 0.2, lambda: None)
-    assert not service.running and service._ports == [] and _refused(port)
+    assert not service.running and not service.listener.bound and _refused(port)
     assert not [line for line in logs.lines if line.startswith("gateway restarted on")]
 
 
@@ -129,11 +129,11 @@ class _Channel(Service):
 @pytest_twisted.ensureDeferred
 async def test_a_tripped_breaker_holds_channels_back_after_a_restart(reactor, environ, monkeypatch):
     class WithAChannel(ChannelManager):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, settings) -> None:
+            super().__init__(settings)
             _Channel().setServiceParent(self)
 
-    monkeypatch.setattr("openclaw.gateway.service.ChannelManager", WithAChannel)
+    monkeypatch.setattr("openclaw.gateway.tree.ChannelManager", WithAChannel)
     clock = Clock()
     service = start_gateway(reactor, environ, local_config(), clock=clock)
     service.breaker.tripped = True
@@ -201,13 +201,13 @@ async def test_the_port_closes_before_the_children_stop(reactor, environ):
     pairing = service.hub.pairing
     seen = []
     stop = pairing.stopService
-    pairing.stopService = lambda: (seen.append(list(service._ports)), stop())[1]
+    pairing.stopService = lambda: (seen.append(service.listener.bound), stop())[1]
     await service.stopService()
-    assert seen == [[]]
+    assert seen == [False]
 
 
 def test_giving_up_in_a_process_it_owns_exits_1_after_the_shutdown(reactor, environ):
-    from openclaw.gateway import service as module
+    from openclaw.gateway import process
 
     service = make_gateway(reactor, environ, local_config())
     calls = []
@@ -219,6 +219,6 @@ def test_giving_up_in_a_process_it_owns_exits_1_after_the_shutdown(reactor, envi
         def stop(self):
             calls.append("stop")
 
-    service._ownsProcess, service._reactor = True, Reactor()
+    process.ProcessOwner(service, Reactor())
     service._abandon()
-    assert calls == [("after", "shutdown", module._exit, 1), "stop"]  # stopService runs in the shutdown
+    assert calls == [("after", "shutdown", process._exit, 1), "stop"]  # stopService runs in the shutdown

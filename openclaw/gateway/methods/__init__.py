@@ -1,8 +1,8 @@
 """
-The RPC method registry. Each family module (listed in C{service.METHOD_FAMILIES}) defines
-C{register(registry, gateway)}, gateway being the L{GatewayService},
-and adds C{name → Method(scope, handler, params)}; a handler receives
-C{(params, ctx)} and returns a value or a Deferred, or raises L{GatewayError}.
+The RPC method registry. Each family module (listed in C{tree.METHOD_FAMILIES}) defines
+C{register(registry, tree, shell)} (the L{openclaw.gateway.tree.GatewayTree} it serves,
+and the L{openclaw.gateway.tree.ShellAccess} callables of the process shell) and
+adds C{name → Method(scope, handler, params)}; a handler receives C{(params, ctx)} and returns a value or a Deferred, or raises L{GatewayError}.
 """
 
 from __future__ import annotations

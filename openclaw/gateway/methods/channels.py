@@ -12,8 +12,8 @@ from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.protocol import scopes
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    hub = gateway.hub
+def register(registry: MethodRegistry, tree, shell) -> None:
+    hub = tree.hub
     clock = hub.clock
 
     def status(params: dict, ctx: CallContext):

@@ -136,15 +136,14 @@ def _read(path: str) -> str | None:
         return None
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    limiter = WriteLimiter(gateway.hub.clock)
-    controller = gateway.reload
+def register(registry: MethodRegistry, tree, shell) -> None:
+    limiter = WriteLimiter(tree.hub.clock)
 
     def get(params: dict, ctx: CallContext):
         return deferToThread(_snapshot)
 
     def _snapshot() -> dict[str, Any]:
-        settings = gateway.settings
+        settings = tree.settings
         path = settings.paths.configPath
         text = _read(path)
         result: dict[str, Any] = {
@@ -163,7 +162,7 @@ def register(registry: MethodRegistry, gateway) -> None:
         except ValueError:
             parsed = None
         try:
-            source = load_source(path, gateway.environ)
+            source = load_source(path, shell.environ)
             config = source.config if source is not None else {}
             result["includedPaths"] = list(source.included) if source is not None else []
         except ConfigError as e:
@@ -186,10 +185,10 @@ def register(registry: MethodRegistry, gateway) -> None:
         built = []
 
         def check(source: ConfigSource) -> None:
-            built.append(gateway.settingsFor(source, persist=False))
+            built.append(shell.settingsFor(source, persist=False))
 
         try:
-            source = replace_validated(path, text, gateway.environ, check)
+            source = replace_validated(path, text, shell.environ, check)
         except ConfigError as e:
             raise GatewayError(INVALID_REQUEST, "invalid config: " + "; ".join(e.issues), {"issues": e.issues}) from None
         except StartupError as e:
@@ -208,7 +207,7 @@ def register(registry: MethodRegistry, gateway) -> None:
 
     def _write(method: str, params: dict, ctx: CallContext, patch: bool, baseRequired: bool):
         limiter.check(method, ctx)
-        path = gateway.settings.paths.configPath
+        path = tree.settings.paths.configPath
 
         def step():
             current = _read(path)
@@ -221,7 +220,7 @@ def register(registry: MethodRegistry, gateway) -> None:
                 text = json.dumps(merged, indent=2) + "\n"
             return _written(path, text)
 
-        return controller.write(step, params.get("restartDelayMs", 0))
+        return shell.writeConfig(step, params.get("restartDelayMs", 0))
 
     def set_(params: dict, ctx: CallContext):
         return _write("config.set", params, ctx, patch=False, baseRequired=False)
@@ -243,7 +242,7 @@ def register(registry: MethodRegistry, gateway) -> None:
     def restart_request(params: dict, ctx: CallContext) -> dict[str, Any]:
         limiter.check("gateway.restart.request", ctx)
         reason = params.get("reason")
-        controller.requestRestart(
+        shell.requestRestart(
             f"gateway.restart.request: {reason}" if reason else "gateway.restart.request",
             delay=params.get("delayMs", 0) / 1000,
         )

@@ -42,8 +42,8 @@ def _own_device_only(ctx: CallContext) -> str | None:
     return None
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    hub = gateway.hub
+def register(registry: MethodRegistry, tree, shell) -> None:
+    hub = tree.hub
     store = hub.pairing
 
     def now() -> int:

@@ -9,8 +9,8 @@ from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.protocol import scopes
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    recorder = gateway.hub.diagnostics
+def register(registry: MethodRegistry, tree, shell) -> None:
+    recorder = tree.hub.diagnostics
 
     def stability(params: dict, ctx: CallContext) -> dict[str, Any]:
         kind = params.get("type")

@@ -13,8 +13,8 @@ from openclaw.protocol import scopes
 from openclaw.protocol.errors import INVALID_REQUEST, GatewayError
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    agents = gateway.hub.agents
+def register(registry: MethodRegistry, tree, shell) -> None:
+    agents = tree.hub.agents
 
     def memory_status(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId = params.get("agentId") or agents.defaultAgentId

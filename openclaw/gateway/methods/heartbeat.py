@@ -11,7 +11,7 @@ from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.protocol import scopes
 
 
-def register(registry: MethodRegistry, gateway) -> None:
+def register(registry: MethodRegistry, tree, shell) -> None:
     def last_heartbeat(params: dict, ctx: CallContext) -> None:
         return None
 

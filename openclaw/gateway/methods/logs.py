@@ -12,8 +12,8 @@ from openclaw.protocol import scopes
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    sink = gateway.logSink
+def register(registry: MethodRegistry, tree, shell) -> None:
+    sink = shell.logSink
 
     def tail(params: dict, ctx: CallContext):
         family = sink.family()  # the settings of now, also after a reload

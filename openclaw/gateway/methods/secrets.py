@@ -9,13 +9,13 @@ from openclaw.protocol import scopes
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
 
 
-def register(registry: MethodRegistry, gateway) -> None:
+def register(registry: MethodRegistry, tree, shell) -> None:
     def reload(params: dict, ctx: CallContext):
         def failed(failure) -> None:
             failure.trap(SecretResolutionError)  # logged by the controller; the detail stays there
             raise GatewayError(UNAVAILABLE, "secrets.reload failed")
 
-        d = gateway.reload.reloadSecrets()
+        d = shell.reloadSecrets()
         return d.addCallbacks(lambda warnings: {"ok": True, "warningCount": warnings}, failed)
 
     registry.add("secrets.reload", scopes.ADMIN, reload, closed())

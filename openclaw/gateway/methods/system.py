@@ -21,8 +21,8 @@ def _rss_bytes() -> int:
         return peak if sys.platform == "darwin" else peak * 1024
 
 
-def register(registry: MethodRegistry, gateway) -> None:
-    hub = gateway.hub
+def register(registry: MethodRegistry, tree, shell) -> None:
+    hub = tree.hub
     health = hub.health
 
     def health_(params: dict, ctx: CallContext) -> dict[str, Any]:
