@@ -86,8 +86,9 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def onConnect(self, request) -> None:
         peer = self.transport.getPeer()
-        self._peerIp = peer.host
-        self._peer = f"{peer.host}:{peer.port}"
+        # (a UNIX-socket peer, from an embedding's unix: endpoint, has no address)
+        self._peerIp = getattr(peer, "host", "")
+        self._peer = f"{peer.host}:{peer.port}" if self._peerIp else "unix"
         self._headers = request.headers
         self._local = auth.is_direct_local(self._peerIp, self._headers)
 

@@ -42,3 +42,43 @@ def test_embedding_gets_exceptions_not_exits(environ):
         makeService(options)
     assert caught.value.exitCode == 78
     assert caught.value.message.startswith("Missing config.")
+
+
+@pytest_twisted.ensureDeferred
+async def test_gateway_on_a_unix_endpoint_string(reactor, environ, tmp_path):
+    from autobahn.twisted.websocket import WebSocketClientFactory
+    from twisted.internet.endpoints import UNIXClientEndpoint
+
+    from openclaw.cli.client import GatewayClient, _Protocol, connect_params
+
+    write_config(environ, local_config())
+    socketPath = tmp_path / "gateway.sock"
+    options = Options(environ)
+    options.parseOptions([])
+    gateway = makeService(options, reactor, endpoint=f"unix:{socketPath}")
+    gateway.privilegedStartService()
+    gateway.startService()
+    try:
+        assert gateway.url == f"ws+unix://{socketPath}" and gateway.port is None
+        client = GatewayClient(reactor, connect_params(token=TOKEN), None)
+        factory = WebSocketClientFactory("ws://localhost/", reactor=reactor)
+        factory.protocol, factory.client = _Protocol, client
+        factory.setProtocolOptions(autoPingInterval=0)
+        await UNIXClientEndpoint(reactor, str(socketPath)).connect(factory)
+        hello = await client.ready.addTimeout(10, reactor)
+        assert hello is client and client.hello["type"] == "hello-ok"
+        assert (await client.call("health"))["ok"] is True
+        await client.close()
+    finally:
+        await gateway.stopService()
+    assert not socketPath.exists()
+
+
+def test_a_bad_endpoint_description_is_a_clear_refusal(reactor, environ):
+    write_config(environ, local_config())
+    options = Options(environ)
+    options.parseOptions([])
+    with pytest.raises(StartupError) as caught:
+        makeService(options, reactor, endpoint="carrier-pigeon:coop=1")
+    assert caught.value.exitCode == 1
+    assert caught.value.message.startswith("Invalid listen endpoint 'carrier-pigeon:coop=1'")
