@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,47 @@ async def test_the_generated_and_saved_token_is_not_a_change(reactor, environ, l
         assert not client.closed.called
         assert not [line for line in logs.lines if "requires gateway restart" in line]
         assert (await client.call("health"))["ok"] is True
+
+
+@pytest_twisted.ensureDeferred
+async def test_agent_and_channel_edits_apply_hot_in_the_services_that_own_them(running, environ, logs):
+    client = await running.connect()
+    hub = running.service.hub
+    config = _config(running.service.port)
+    config["agents"] = {"list": [{"id": "main"}, {"id": "ops", "name": "Ops", "default": True}]}
+    config["channels"] = {"irc": {"host": "irc.example.test"}}
+    applied = logs.wait(r"config hot reload applied \(agents, channels\)$")
+    _write(environ, config)
+    await applied
+    await running.service.reload.settled()
+    assert running.service.hub is hub and not client.closed.called
+    assert running.service.tree.agents.defaultAgentId == "ops"
+    assert [(a.channelId, a.accountId) for a in running.service.channels.settings.accounts] == [("irc", "default")]
+    status = await client.call("status", {"includeCliProjection": True})
+    assert status["cliProjection"]["agents"] == {"defaultId": "ops", "rows": [{"id": "main"}, {"id": "ops"}]}
+
+
+@pytest.mark.parametrize("running", [Clock()], indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_a_consumer_that_cannot_apply_its_section_hot_restarts_the_tree(running, logs, monkeypatch):
+    service, clock = running.service, running.service._clock
+    before = service.hub
+    monkeypatch.setattr(service.tree.agents, "applySettings", lambda settings, sections: "agents" not in sections)
+    new = service.settings
+    changed = {**new.config, "agents": {"list": [{"id": "ops"}]}}
+    needs = logs.wait(r"config change requires gateway restart \(agents\)")
+    service.reload.apply(replace(new, config=changed))
+    await needs
+    clock.advance(0)
+    await service.reload.settled()
+    assert service.hub is not before
+
+
+def test_every_hot_section_of_the_diff_rules_has_a_consumer(reactor, environ):
+    from openclaw.config import diff
+    from tests.conftest import local_config, make_gateway
+
+    service = make_gateway(reactor, environ, local_config())
+    claimed = service.sections | service.tree.sections
+    hot = {rule.section for rule in diff.RULES.values() if rule.kind == diff.HOT}
+    assert hot <= claimed, hot - claimed
