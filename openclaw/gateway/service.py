@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from typing import Any, Callable
 
 from twisted.application.service import MultiService
@@ -157,13 +158,8 @@ class GatewayService(MultiService):
         self.tree.setServiceParent(self)
 
     def logSettings(self, settings: GatewaySettings) -> LogSettings:
-        return LogSettings.fromConfig(
-            settings.config,
-            environ=self._options.environ,
-            verbose=settings.verbose,
-            console=self._console,
-            logLevel=self._options["log-level"],
-        )
+        """The snapshot's log settings, with the console this process asked for."""
+        return replace(settings.logging, console=self._console)
 
     def _newTree(self, settings: GatewaySettings) -> GatewayTree:
         """A tree for C{settings}, not started yet; a tripped breaker holds its channels back."""

@@ -21,6 +21,7 @@ from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, reso
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
 from openclaw import bindhost
 from openclaw.gateway import configfile
+from openclaw.logs.sink import LogSettings
 
 EX_CONFIG = 78
 
@@ -110,6 +111,8 @@ class GatewaySettings:
     secrets: SecretsSnapshot = field(default_factory=SecretsSnapshot, repr=False)
     #: The typed sections each service takes (built once, from C{config}).
     reload: ReloadSettings = ReloadSettings()
+    #: What to log where; C{console} is False here (the process that runs the gateway decides).
+    logging: LogSettings = LogSettings(console=False)
     agents: AgentsSettings = AgentsSettings()
     channels: ChannelsSettings = ChannelsSettings()
 
@@ -366,6 +369,9 @@ def build(
         configDigest=configDigest,
         secrets=resolved,
         reload=ReloadSettings.fromConfig(effective),
+        logging=LogSettings.fromConfig(
+            effective, environ=environ, verbose=bool(options.get("verbose")), console=False, logLevel=options.get("log-level")
+        ),
         agents=AgentsSettings.fromConfig(effective),
         channels=ChannelsSettings.fromConfig(effective),
     )
