@@ -150,7 +150,7 @@ class GatewayService(MultiService):
             settingsFor=self.settingsFor,
             writeConfig=self.reload.write,
             requestRestart=self.reload.requestRestart,
-            reloadSecrets=self.reloadSecrets,
+            reloadSecrets=self.reload.reloadSecrets,
             reloadWatching=lambda: self.reload.watching,
             logSink=self.logSink,
         )
@@ -307,9 +307,6 @@ class GatewayService(MultiService):
             s.paths.configPath, dict(s.config), s.includedFiles, s.configHash, s.configDigest
         )
         return self.settingsFor(source, persist=False, runtimeToken=s.token if s.tokenGenerated else None)
-
-    def reloadSecrets(self) -> Deferred:
-        return self.reload.reloadSecrets()
 
     def restart(self, settings: GatewaySettings) -> Deferred:
         """
