@@ -186,7 +186,7 @@ class GatewayConnection(WebSocketServerProtocol):
         if origin is None and client["id"] not in handshake.CONTROL_UI_CLIENTS:
             return
         settings = self.hub.settings
-        if origin and (origin in settings.allowedOrigins or (settings.isLoopback and _origin_is_local(origin))):
+        if origin and (origin in settings.controlUi.allowedOrigins or (settings.isLoopback and _origin_is_local(origin))):
             return
         raise handshake.origin_not_allowed()
 

@@ -77,6 +77,30 @@ class ReloadSettings:
 
 
 @dataclass(frozen=True)
+class ControlUiSettings:
+    """
+    C{gateway.controlUi.*}: the Control UI is served from the user's asset dir
+    (C{root}, relative to the config file; none is shipped) under C{basePath}, and
+    browsers from C{allowedOrigins} may connect.
+    """
+
+    enabled: bool = True
+    root: str | None = None
+    basePath: str = ""
+    allowedOrigins: tuple[str, ...] = ()
+
+    @classmethod
+    def fromConfig(cls, config: Mapping[str, Any], configPath: str, warnings: list[str]) -> "ControlUiSettings":
+        """A root without an C{index.html} is not served; C{warnings} gets a line saying so."""
+        return cls(
+            enabled=lookup(config, "gateway.controlUi.enabled", True) is not False,
+            root=_control_ui_root(config, configPath, warnings),
+            basePath=_base_path(lookup(config, "gateway.controlUi.basePath", "") or ""),
+            allowedOrigins=tuple(lookup(config, "gateway.controlUi.allowedOrigins", ()) or ()),
+        )
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     paths: P.Paths
     config: Mapping[str, Any]
@@ -89,11 +113,7 @@ class GatewaySettings:
     password: str | None = field(repr=False)
     tokenGenerated: bool = False
     rateLimit: RateLimit = RateLimit()
-    allowedOrigins: tuple[str, ...] = ()
-    #: The Control UI: served from the user's asset dir (C{root}; none is shipped) under C{basePath}.
-    controlUiEnabled: bool = True
-    controlUiRoot: str | None = None
-    controlUiBasePath: str = ""
+    controlUi: ControlUiSettings = ControlUiSettings()
     #: C{gateway.trustedProxies}: peers whose forwarding headers name the client's address.
     trustedProxies: tuple[str, ...] = ()
     handshakeTimeoutMs: int = 15_000
@@ -339,7 +359,7 @@ def build(
     if not loopback and (authMode == "none" or not (token if authMode == "token" else password)):
         _refuse_without_auth(bindMode, hosts[0], port)
 
-    controlUiRoot = _control_ui_root(effective, paths.configPath, warnings)
+    controlUi = ControlUiSettings.fromConfig(effective, paths.configPath, warnings)
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
     timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
     return GatewaySettings(
@@ -354,10 +374,7 @@ def build(
         password=password,
         tokenGenerated=tokenGenerated,
         rateLimit=RateLimit(**{k: v for k, v in rl.items() if k in RateLimit.__dataclass_fields__}),
-        allowedOrigins=tuple(lookup(effective, "gateway.controlUi.allowedOrigins", ()) or ()),
-        controlUiEnabled=lookup(effective, "gateway.controlUi.enabled", True) is not False,
-        controlUiRoot=controlUiRoot,
-        controlUiBasePath=_base_path(lookup(effective, "gateway.controlUi.basePath", "") or ""),
+        controlUi=controlUi,
         trustedProxies=tuple(lookup(effective, "gateway.trustedProxies", ()) or ()),
         handshakeTimeoutMs=int(timeout) if timeout.isdigit() and int(timeout) > 0 else 15_000,
         verbose=bool(options.get("verbose")),

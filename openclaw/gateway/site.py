@@ -114,10 +114,10 @@ class GatewayPortFactory(Factory):
 
 
 def _control_ui(hub, reactor) -> ControlUi | None:
-    s = hub.settings
-    if not (s.controlUiEnabled and s.controlUiRoot):
+    ui = hub.settings.controlUi
+    if not (ui.enabled and ui.root):
         return None
-    return ControlUi(hub, reactor, s.controlUiRoot, s.controlUiBasePath)
+    return ControlUi(hub, reactor, ui.root, ui.basePath)
 
 
 def make_port_factory(hub, reactor) -> GatewayPortFactory:

@@ -165,7 +165,7 @@ def test_a_root_without_index_is_reported_and_not_served(reactor, environ, tmp_p
     empty = tmp_path / "empty"
     empty.mkdir()
     service = make_gateway(reactor, environ, local_config(controlUi={"root": str(empty)}))
-    assert service.settings.controlUiRoot is None
+    assert service.settings.controlUi.root is None
     assert f"gateway.controlUi.root has no index.html ({empty}); the Control UI is not served." in service.settings.warnings
 
 
@@ -174,4 +174,4 @@ def test_a_relative_root_is_found_beside_the_config_file(reactor, environ, ui_ro
 
     config = local_config(controlUi={"root": "../../control-ui"})
     service = make_gateway(reactor, environ, config)  # config file: <tmp>/home/.openclaw/openclaw.json
-    assert service.settings.controlUiRoot == str(ui_root)
+    assert service.settings.controlUi.root == str(ui_root)
