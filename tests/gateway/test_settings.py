@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw.config.load import ConfigSource
 from openclaw.gateway.settings import StartupError, resolve
 from tests.conftest import TOKEN, write_config
 
@@ -192,3 +193,55 @@ def test_validating_a_config_never_writes_a_generated_token(environ):
 def test_trusted_proxies_are_in_use_not_warned_about(environ):
     config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "trustedProxies": ["10.0.0.1"]}}
     assert _resolve(environ, config).warnings == ()
+
+
+# typed sections, built once per snapshot -------------------------------------------
+
+
+def test_sections_default_when_the_config_says_nothing():
+    from openclaw.agents.settings import AgentEntry, AgentsSettings
+    from openclaw.channels.settings import ChannelsSettings
+    from openclaw.gateway.settings import ReloadSettings
+
+    assert ReloadSettings.fromConfig({}) == ReloadSettings("hybrid", 300, 300_000, True)
+    assert AgentsSettings.fromConfig({}).agents == (AgentEntry("main"),)
+    assert AgentsSettings.fromConfig({}).defaultAgentId == "main"
+    assert ChannelsSettings.fromConfig({}).accounts == ()
+
+
+def test_sections_take_their_part_of_the_config():
+    from openclaw.agents.settings import AgentEntry, AgentsSettings, HeartbeatSettings
+    from openclaw.channels.settings import ChannelsSettings
+    from openclaw.gateway.settings import ReloadSettings
+
+    config = {
+        "gateway": {"reload": {"mode": "off", "debounceMs": 50, "deferralTimeoutMs": 1000}},
+        "commands": {"restart": False},
+        "agents": {
+            "list": [{"id": "a"}, {"id": "b", "name": "Bee", "default": True}, {"name": "no id"}],
+            "defaults": {"heartbeat": {"every": "5m", "target": "last", "ackMaxChars": 10}},
+        },
+        "channels": {"irc": {"accounts": {"x": {}, "y": {"enabled": False}}}},
+    }
+    assert ReloadSettings.fromConfig(config) == ReloadSettings("off", 50, 1000, False)
+    agents = AgentsSettings.fromConfig(config)
+    assert agents.agents == (AgentEntry("a"), AgentEntry("b", "Bee")) and agents.defaultAgentId == "b"
+    assert agents.heartbeat == HeartbeatSettings(every="5m", prompt="", target="last", ackMaxChars=10)
+    accounts = ChannelsSettings.fromConfig(config).accounts
+    assert [(a.channelId, a.accountId, a.enabled) for a in accounts] == [("irc", "x", True), ("irc", "y", False)]
+
+
+def test_built_settings_carry_every_section(environ):
+    from openclaw.gateway.settings import build
+    from openclaw.paths import Paths
+
+    config = {"gateway": {"mode": "local", "auth": {"token": "t" * 32}, "trustedProxies": ["10.0.0.1"],
+                          "controlUi": {"basePath": "/ui/", "allowedOrigins": ["https://a"]}},
+              "logging": {"level": "debug"}, "agents": {"list": [{"id": "ops"}]}}
+    paths = Paths.fromEnvironment(environ)
+    source = ConfigSource(paths.configPath, config, (), "h", "d")
+    s = build({"log-level": None}, environ, paths, source)
+    assert s.trustedProxies == ("10.0.0.1",)
+    assert (s.controlUi.basePath, s.controlUi.allowedOrigins, s.controlUi.root) == ("/ui", ("https://a",), None)
+    assert s.logging.level == "debug" and s.logging.console is False
+    assert s.agents.defaultAgentId == "ops" and s.reload.mode == "hybrid"
