@@ -1,28 +1,34 @@
 """
 The one port: a WebSocket upgrade on any path goes to autobahn, everything else to
-the klein app. Security headers are set on every HTTP response.
+the HTTP surfaces (L{openclaw.gateway.http}). Security headers are set on every
+HTTP response, and a request body larger than every surface accepts is refused
+with 413 while it arrives, before it is buffered.
 
 L{GatewayPortFactory} looks at the head of a new connection's first request: an
 upgrade goes straight to autobahn's protocol, which parses it once; anything else
 to the twisted.web L{GatewaySite}. The site hands later upgrades on a kept-alive
 HTTP connection to autobahn as well (L{GatewayRoot}), so both paths serve the same
-protocol; the direct one saves parsing every handshake twice.
+protocol; the direct one saves parsing every handshake twice. Behind TLS (an
+C{ssl:} endpoint wraps the factory in C{TLSMemoryBIOFactory}) the sniffer sees the
+decrypted bytes and hands the connection over inside the TLS wrapper.
 """
 
 from __future__ import annotations
 
 import re
 
+import orjson
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.protocol import Factory, Protocol
-from twisted.protocols.policies import TimeoutMixin
-from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.protocols.policies import ProtocolWrapper, TimeoutMixin
 from twisted.web.iweb import IRequest
+from twisted.web.resource import Resource
+from twisted.web.server import Request, Site
 
 from openclaw.gateway.connection import GatewayWebSocketFactory
-from openclaw.gateway.controlui import ControlUi
-from openclaw.gateway.http import GatewayHttp
+from openclaw.gateway.http import http_resource
+from openclaw.gateway.http.body import KIB, PAYLOAD_TOO_LARGE
+from openclaw.gateway.http.responses import JSON, error_body
 
 _COMMON_HEADERS = (
     (b"X-Content-Type-Options", b"nosniff"),
@@ -53,8 +59,62 @@ class GatewayRoot(Resource):
         return self._http.render(request)
 
 
+#: Bodies up to this size are buffered even where no route reads one, so a POST to
+#: a GET-only path still gets its 405 or 404 rather than a 413.
+_MIN_BODY_CAP = 64 * KIB
+
+
+class BoundedRequest(Request):
+    """
+    A request whose body may not outgrow its site's C{maxBodyBytes}: announced
+    (C{Content-Length}) or received (chunked) beyond it, the client gets a 413 at
+    once and the connection is closed; nothing more of the body is kept.
+    """
+
+    _refused = False
+
+    def gotLength(self, length: int | None) -> None:
+        if length is not None and length > self.channel.site.maxBodyBytes:
+            self.requestHeaders.removeHeader(b"expect")  # no "100 Continue" after the 413
+            self._refuse()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self.content.tell() + len(data) > self.channel.site.maxBodyBytes:
+            self._refuse()
+            return
+        super().handleContentChunk(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if not self._refused:
+            super().requestReceived(command, path, version)
+
+    def _refuse(self) -> None:
+        self._refused = True
+        body = orjson.dumps(error_body(PAYLOAD_TOO_LARGE, "invalid_request_error"))
+        head = [
+            b"HTTP/1.1 413 Payload Too Large",
+            b"Content-Type: " + JSON,
+            b"Content-Length: %d" % len(body),
+            b"Cache-Control: no-store",
+            b"Connection: close",
+            *(name + b": " + value for name, value in _COMMON_HEADERS),
+        ]
+        self.channel.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.channel.loseConnection()
+
+
 class GatewaySite(Site):
-    """A site that keeps no access log (probes would flood it)."""
+    """A site that keeps no access log (probes would flood it) and bounds request bodies."""
+
+    requestFactory = BoundedRequest
+
+    def __init__(self, resource: Resource, maxBodyBytes: int, **kwargs) -> None:
+        super().__init__(resource, **kwargs)
+        self.maxBodyBytes = max(maxBodyBytes, _MIN_BODY_CAP)
 
     def log(self, request) -> None:
         pass
@@ -89,7 +149,10 @@ class _FirstRequest(Protocol, TimeoutMixin):
         target = self._factory.websocket if _WEBSOCKET_UPGRADE.search(head) else self._factory.site
         protocol = target.buildProtocol(self._addr)
         transport, buffered = self.transport, self._buffer
-        transport.protocol = protocol
+        if isinstance(transport, ProtocolWrapper):  # TLS: the wrapper feeds its wrapped protocol
+            transport.wrappedProtocol = protocol
+        else:
+            transport.protocol = protocol
         protocol.makeConnection(transport)
         protocol.dataReceived(buffered)
 
@@ -113,16 +176,9 @@ class GatewayPortFactory(Factory):
         return "gateway"
 
 
-def _control_ui(hub, reactor) -> ControlUi | None:
-    s = hub.settings
-    if not (s.controlUiEnabled and s.controlUiRoot):
-        return None
-    return ControlUi(hub, reactor, s.controlUiRoot, s.controlUiBasePath)
-
-
 def make_port_factory(hub, reactor) -> GatewayPortFactory:
     factory = GatewayWebSocketFactory(hub, reactor)
-    root = GatewayRoot(WebSocketResource(factory), GatewayHttp(hub, _control_ui(hub, reactor)).app.resource())
-    site = GatewaySite(root, reactor=reactor)
+    http = http_resource(hub, reactor)
+    site = GatewaySite(GatewayRoot(WebSocketResource(factory), http), http.maxBodyBytes, reactor=reactor)
     site.noisy = False
     return GatewayPortFactory(site, factory)
