@@ -1,8 +1,9 @@
 """
 The one port: a WebSocket upgrade on any path goes to autobahn, everything else to
 the HTTP surfaces (L{openclaw.gateway.http}). Security headers are set on every
-HTTP response, and a request body larger than every surface accepts is refused
-with 413 while it arrives, before it is buffered.
+HTTP response; a request body larger than every surface accepts is refused with
+413 while it arrives, before it is buffered; an unhandled error in any surface is
+a plain 500.
 
 L{GatewayPortFactory} looks at the head of a new connection's first request: an
 upgrade goes straight to autobahn's protocol, which parses it once; anything else
@@ -20,6 +21,7 @@ import re
 import orjson
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, TimeoutMixin
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
@@ -28,7 +30,9 @@ from twisted.web.server import Request, Site
 from openclaw.gateway.connection import GatewayWebSocketFactory
 from openclaw.gateway.http import http_resource
 from openclaw.gateway.http.body import KIB, PAYLOAD_TOO_LARGE
-from openclaw.gateway.http.responses import JSON, error_body
+from openclaw.gateway.http.responses import JSON, TEXT, error_body
+
+_log = Logger(namespace="gateway/http")
 
 _COMMON_HEADERS = (
     (b"X-Content-Type-Options", b"nosniff"),
@@ -64,11 +68,14 @@ class GatewayRoot(Resource):
 _MIN_BODY_CAP = 64 * KIB
 
 
-class BoundedRequest(Request):
+class GatewayRequest(Request):
     """
     A request whose body may not outgrow its site's C{maxBodyBytes}: announced
     (C{Content-Length}) or received (chunked) beyond it, the client gets a 413 at
     once and the connection is closed; nothing more of the body is kept.
+
+    A surface that fails answers C{500 Internal Server Error} (no page, no
+    traceback), or, when its headers are already out, loses the connection.
     """
 
     _refused = False
@@ -92,6 +99,21 @@ class BoundedRequest(Request):
         if not self._refused:
             super().requestReceived(command, path, version)
 
+    def processingFailed(self, reason) -> None:
+        # the path only: a query string may carry a credential
+        method, path = self.method.decode("latin-1"), self.path.decode("latin-1")
+        _log.failure("{method} {path} failed", reason, method=method, path=path)
+        if self.startedWriting:
+            self.channel.transport.abortConnection()
+            return
+        body = b"Internal Server Error"
+        self.setResponseCode(500)
+        self.setHeader(b"Content-Type", TEXT)
+        self.setHeader(b"Content-Length", b"%d" % len(body))
+        self.setHeader(b"Cache-Control", b"no-store")
+        self.write(body)
+        self.finish()
+
     def _refuse(self) -> None:
         self._refused = True
         body = orjson.dumps(error_body(PAYLOAD_TOO_LARGE, "invalid_request_error"))
@@ -110,7 +132,7 @@ class BoundedRequest(Request):
 class GatewaySite(Site):
     """A site that keeps no access log (probes would flood it) and bounds request bodies."""
 
-    requestFactory = BoundedRequest
+    requestFactory = GatewayRequest
 
     def __init__(self, resource: Resource, maxBodyBytes: int, **kwargs) -> None:
         super().__init__(resource, **kwargs)

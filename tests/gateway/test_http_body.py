@@ -1,7 +1,8 @@
 """
 JSON request bodies through a real site: the per-route reader (size, nesting, not
 JSON) on a test-only surface, and the site's cut-off for bodies larger than every
-surface accepts (announced or chunked), answered before the body is read.
+surface accepts (announced or chunked), answered before the body is read. Also the
+site's plain 500 for a surface that fails.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol, serverFromString
 from twisted.internet.protocol import Protocol
+from twisted.logger import capturedLogs
 
 from openclaw.gateway.http.body import INLINE_BYTES, KIB, BodyError, read_json
 from openclaw.gateway.http.responses import json_response, method_not_allowed
@@ -44,6 +46,10 @@ class Echo:
         except BodyError as e:
             return e.answer(request)
         return json_response(request, 200, {"got": body})
+
+    @app.route("/boom", methods=None)
+    def boom(self, request):
+        raise RuntimeError("kaboom")
 
 
 @pytest_twisted.async_yield_fixture
@@ -99,6 +105,19 @@ async def test_the_route_still_answers_its_own_method_and_paths(site):
     assert response.code == 405 and response.headers.getRawHeaders("allow") == ["POST"]
     response = await treq.post(f"http://127.0.0.1:{site}/other", data=b"{}", persistent=False)
     assert response.code == 404 and await response.content() == b"Not Found"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failing_surface_is_a_plain_500(site):
+    with capturedLogs() as events:
+        response = await treq.get(f"http://127.0.0.1:{site}/boom?token=secret", persistent=False)
+        content = await response.content()
+    assert (response.code, content) == (500, b"Internal Server Error")
+    assert response.headers.getRawHeaders("content-type") == ["text/plain; charset=utf-8"]
+    assert response.headers.getRawHeaders("cache-control") == ["no-store"]
+    [failed] = [e for e in events if "log_failure" in e]
+    assert failed["path"] == "/boom" and failed["log_failure"].check(RuntimeError)
+    assert "secret" not in repr({k: v for k, v in failed.items() if k != "log_failure"})
 
 
 class Raw(Protocol):
