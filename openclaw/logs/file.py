@@ -359,4 +359,11 @@ class FileLogObserver:
         return self._writer.close(timeout)
 
 
-__all__ = ["DEFAULT_MAX_FILE_BYTES", "FileLogObserver", "LogFamily", "UnsafeLogDirectory", "log_family", "make_private_dir"]
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "FileLogObserver",
+    "LogFamily",
+    "UnsafeLogDirectory",
+    "log_family",
+    "make_private_dir",
+]
