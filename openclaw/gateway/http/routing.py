@@ -29,7 +29,7 @@ class Surface(Protocol):
     maxBodyBytes: int
 
 
-def _routes(app: Klein, path: str) -> bool:
+def _has_route(app: Klein, path: str) -> bool:
     try:
         app.url_map.bind("gateway", path_info=path).match()
     except (RequestRedirect, MethodNotAllowed):
@@ -48,12 +48,9 @@ class SurfaceRouter(Resource):
         self.maxBodyBytes = max((s.maxBodyBytes for s in surfaces), default=0)
 
     def render(self, request: IRequest):
-        try:
-            path = request.path.decode("utf-8")
-        except UnicodeDecodeError:
-            return not_found(request)
+        path = request.path.decode("latin-1")  # twisted.web admits only ASCII request lines
         for app, resource in self._routes:
-            if _routes(app, path):
+            if _has_route(app, path):
                 return resource.render(request)
         return not_found(request)
 
