@@ -58,7 +58,7 @@ class GatewayRoot(Resource):
         if upgrade:
             request.setResponseCode(400)
             request.setHeader(b"Connection", b"close")
-            request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
+            request.setHeader(b"Content-Type", TEXT)
             return b"Bad Request"
         return self._http.render(request)
 
@@ -103,6 +103,8 @@ class GatewayRequest(Request):
         # the path only: a query string may carry a credential
         method, path = self.method.decode("latin-1"), self.path.decode("latin-1")
         _log.failure("{method} {path} failed", reason, method=method, path=path)
+        if self._disconnected:
+            return
         if self.startedWriting:
             self.channel.transport.abortConnection()
             return
