@@ -1,15 +1,13 @@
 """
 Where an OpenClaw install keeps its things: profiles, state dir, config path, log file, ports.
 
-Pure functions over an environment mapping; nothing here touches the disk except
-L{default_log_dir}, which only inspects it.
+Pure functions over an environment mapping; nothing here touches the disk.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, MutableMapping
@@ -170,24 +168,15 @@ def log_file_name(profile: str | None, day: date) -> str:
     return f"openclaw-{stamp}.log"
 
 
-def default_log_dir() -> str:
+def default_log_dir(environ: Mapping[str, str]) -> str:
     """
-    C{/tmp/openclaw}, unless it is unsafe (not ours, world-writable, a symlink);
-    then C{<tmpdir>/openclaw-<uid>}.
+    C{<stateDir>/logs}: where the rolling file log lives when C{logging.file} is unset.
+
+    Not OpenClaw's C{/tmp/openclaw}, which every install of every user on a host
+    shares, so one gateway's C{logs.tail} showed the others' lines. The state dir is
+    what tells installs apart (a profile gets its own; two installs without profiles
+    differ by C{OPENCLAW_STATE_DIR}), it belongs to its user, and the gateway and the
+    CLI's file fallback derive it from the same environment. The file names are
+    OpenClaw's (L{log_file_name}); L{openclaw.logs.file} keeps the directory private.
     """
-    preferred = "/tmp/openclaw"
-    try:
-        st = os.lstat(preferred)
-    except FileNotFoundError:
-        return preferred
-    except OSError:
-        st = None
-    if (
-        st is not None
-        and not os.path.islink(preferred)
-        and os.path.isdir(preferred)
-        and st.st_uid == os.getuid()
-        and not st.st_mode & 0o002
-    ):
-        return preferred
-    return os.path.join(tempfile.gettempdir(), f"openclaw-{os.getuid()}")
+    return os.path.join(Paths.fromEnvironment(environ).stateDir, "logs")

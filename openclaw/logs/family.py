@@ -115,13 +115,13 @@ def log_family(
     """
     The log family of a gateway: C{logging.file} when set (C{~} expanded against
     the OpenClaw home), else the rolling family for C{profile} under C{directory}
-    (default L{default_log_dir}).
+    (default L{default_log_dir} of C{environ}, the process environment when None).
     """
+    env = environ if environ is not None else os.environ
     if logging_file_setting:
-        path = expand(logging_file_setting, environ if environ is not None else os.environ)
-        path = os.path.abspath(os.path.expanduser(path))
+        path = os.path.abspath(os.path.expanduser(expand(logging_file_setting, env)))
         return LogFamily(os.path.dirname(path), profile, path)
-    return LogFamily(directory or default_log_dir(), profile, None)
+    return LogFamily(directory or default_log_dir(env), profile, None)
 
 
 __all__ = ["MAX_ARCHIVES", "LogFamily", "archive_path", "log_family"]

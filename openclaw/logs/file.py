@@ -6,18 +6,24 @@ finished line and its target path to one writer thread, which opens, appends,
 rotates and (for the rolling family) prunes.  Nothing on the calling thread waits
 for the disk, except L{FileLogObserver.flush} and L{FileLogObserver.close}, which
 exist to wait.
+
+The lines are for this user alone: files are created 0600 (an existing one of ours
+with a wider mode is narrowed), and the rolling family's directory is made 0700, or
+refused (L{UnsafeLogDirectory}) when it is a symlink or another user's. A line that
+cannot be written is dropped; the first of each distinct failure is logged.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
 from queue import Empty, SimpleQueue
 from typing import Any, Callable, Mapping, Sequence
 
-from twisted.logger import ILogObserver
+from twisted.logger import ILogObserver, Logger
 from zope.interface import implementer
 
 from openclaw.logs.family import MAX_ARCHIVES, RETAIN_SECONDS, LogFamily, archive_path, log_family
@@ -29,6 +35,35 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 _STOP = object()
+_log = Logger(namespace="logs")
+
+
+class UnsafeLogDirectory(OSError):
+    """The log directory is not this user's alone; nothing is written there."""
+
+
+def make_private_dir(directory: str) -> None:
+    """
+    Create C{directory} (mode 0700), or make an existing one private: ours with
+    group or other permissions is narrowed to 0700; a symlink, a non-directory or
+    another user's directory is refused.
+
+    @raise UnsafeLogDirectory: saying which and why.
+    """
+    try:
+        st = os.lstat(directory)
+    except FileNotFoundError:
+        os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+        st = os.lstat(directory)
+    refusal = f"refusing to write the log to {directory}"
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafeLogDirectory(f"{refusal}: it is a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeLogDirectory(f"{refusal}: it is not a directory")
+    if st.st_uid != os.getuid():
+        raise UnsafeLogDirectory(f"{refusal}: it belongs to uid {st.st_uid}, not to this user (uid {os.getuid()})")
+    if stat.S_IMODE(st.st_mode) != DIR_MODE:
+        os.chmod(directory, DIR_MODE)
 
 
 class _Writer:
@@ -48,6 +83,7 @@ class _Writer:
         self._path: str | None = None
         self._ino: tuple[int, int] | None = None
         self.lastError: OSError | None = None
+        self._reported: str | None = None
         self.written = 0
 
     def put(self, item: Any) -> bool:
@@ -123,18 +159,29 @@ class _Writer:
         except OSError as e:
             self.lastError = e
             self._closeFile()
+            self._report(path, e)
+
+    def _report(self, path: str, error: OSError) -> None:
+        """
+        Log a failure once (until another one happens): the event reaches the console
+        and any other observer, while its own line here fails again silently.
+        """
+        message = str(error)
+        if message != self._reported:
+            self._reported = message
+            _log.error("log file {path} not written: {error}", path=path, error=message)
 
     def _open(self, path: str, family: LogFamily) -> None:
         self._closeFile()
         directory = os.path.dirname(path) or "."
-        if not os.path.isdir(directory):
+        if family.rolling:
+            make_private_dir(directory)
+        elif not os.path.isdir(directory):  # logging.file names a directory the user chose
             os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
-            try:
-                os.chmod(directory, DIR_MODE)
-            except OSError:
-                pass
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         st = os.fstat(fd)
+        if stat.S_IMODE(st.st_mode) & ~FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
         self._fd, self._path, self._ino = fd, path, (st.st_dev, st.st_ino)
         if family.rolling and self._retain is not None:
             family.prune(keep=path, maxAge=self._retain)
@@ -312,4 +359,11 @@ class FileLogObserver:
         return self._writer.close(timeout)
 
 
-__all__ = ["DEFAULT_MAX_FILE_BYTES", "FileLogObserver", "LogFamily", "log_family"]
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "FileLogObserver",
+    "LogFamily",
+    "UnsafeLogDirectory",
+    "log_family",
+    "make_private_dir",
+]

@@ -3,18 +3,13 @@ Starting without a config file: `--allow-unconfigured` (generated, persisted tok
 and the `--dev` profile (dev bootstrap, port 19001 and the port precedence).
 
 Without a config file there is no C{logging.file}, so these runs log to the default
-family under L{openclaw.paths.default_log_dir} (there is no environment override for
-that directory). The token test uses a unique profile so its log file is its own and
-is removed afterwards; the dev bootstrap run appends to C{openclaw-dev-<date>.log}.
+family under L{openclaw.paths.default_log_dir}: the state dir of the test's home.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
-from datetime import date, timedelta
 
 import pytest
 import pytest_twisted
@@ -22,27 +17,13 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory, Protocol
 
 from openclaw.cli.client import ConnectRejected
-from openclaw.paths import default_log_dir, log_file_name
 from tests.conftest import TOKEN
 from tests.e2e.conftest import free_port
 
 
-def _default_log_files(profile: str | None) -> list[str]:
-    today = date.today()
-    return [os.path.join(default_log_dir(), log_file_name(profile, d)) for d in (today - timedelta(days=1), today)]
-
-
-@pytest.fixture
-def profile():
-    name = f"e2e-{uuid.uuid4().hex[:12]}"
-    yield name
-    for path in _default_log_files(name):
-        if os.path.exists(path):
-            os.unlink(path)
-
-
 @pytest_twisted.ensureDeferred
-async def test_allow_unconfigured_without_config_writes_nothing(launcher, profile):
+async def test_allow_unconfigured_without_config_writes_nothing(launcher):
+    profile = "e2e"
     gw = launcher.install()
     configPath = gw.home / f".openclaw-{profile}" / "openclaw.json"
     child = launcher.openclaw(gw, "--profile", profile, "gateway", "--allow-unconfigured", "--port", "0")
@@ -55,6 +36,8 @@ async def test_allow_unconfigured_without_config_writes_nothing(launcher, profil
     child.signal("TERM")
     assert await child.exited() == 0, child.describe()
     assert not configPath.exists()
+    logs = configPath.parent / "logs"  # the profile's own log, private to this user
+    assert [p.name for p in logs.glob(f"openclaw-{profile}-*.log")] and logs.stat().st_mode & 0o777 == 0o700
 
 
 @pytest_twisted.ensureDeferred

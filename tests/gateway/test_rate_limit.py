@@ -12,8 +12,11 @@ from tests.conftest import TOKEN, local_config
 
 
 @pytest.fixture
-def gateway_config():
-    config = local_config()
+def gateway_config(tmp_path):
+    ui = tmp_path / "ui"
+    ui.mkdir()
+    (ui / "index.html").write_text("<!doctype html><html></html>")
+    config = local_config(controlUi={"root": str(ui)})
     config["gateway"]["auth"]["rateLimit"] = {"maxAttempts": 2, "exemptLoopback": False}
     return config
 
@@ -40,3 +43,19 @@ async def test_wrong_bearer_on_probes_counts_too(gateway):
         assert json.loads(await r.content()) == {"ready": True}
     r = await treq.get(gateway.http + "/readyz", headers=dict(headers, Authorization=f"Bearer {TOKEN}"), persistent=False)
     assert json.loads(await r.content()) == {"ready": True}  # locked out: no details even with the token
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_locked_out_bearer_gets_429_with_retry_after(gateway):
+    url = gateway.http + "/control-ui-config.json"
+    for _ in range(2):
+        r = await treq.get(url, headers={"Authorization": "Bearer nope"}, persistent=False)
+        assert r.code == 401
+        assert json.loads(await r.content()) == {"error": {"message": "Unauthorized", "type": "unauthorized"}}
+    r = await treq.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, persistent=False)
+    assert r.code == 429 and 0 < int(r.headers.getRawHeaders("retry-after")[0]) <= 300
+    assert json.loads(await r.content()) == {
+        "error": {"message": "Too many failed authentication attempts. Please try again later.", "type": "rate_limited"}
+    }
+    rejected = await gateway.rejected(token=TOKEN)  # one limiter for HTTP and WebSocket
+    assert rejected.details["code"] == "AUTH_RATE_LIMITED"

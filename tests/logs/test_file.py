@@ -9,7 +9,7 @@ import time
 from datetime import date
 
 import pytest
-from twisted.logger import Logger, LogLevel
+from twisted.logger import Logger, LogLevel, capturedLogs
 
 from openclaw.logs import file as filemod
 from openclaw.logs.family import archive_path, log_family
@@ -217,6 +217,65 @@ def test_directory_is_created_private(tmp_path, observers):
     observer.flush(5)
     assert os.stat(tmp_path / "a" / "logs").st_mode & 0o777 == 0o700
     assert os.stat(observer.currentPath()).st_mode & 0o077 == 0
+
+
+def test_an_existing_directory_and_file_are_made_private(tmp_path, observers):
+    directory = tmp_path / "logs"
+    directory.mkdir(mode=0o755)
+    directory.chmod(0o755)
+    observer = observers(directory=str(directory), today=lambda: date(2026, 11, 24))
+    existing = directory / "openclaw-2026-11-24.log"
+    existing.write_text("")
+    existing.chmod(0o644)
+    Logger(namespace="gateway", observer=observer).info("x")
+    assert observer.flush(5) and observer.lastError is None
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert existing.stat().st_mode & 0o777 == 0o600 and messages(existing) == ["x"]
+
+
+def test_a_configured_file_is_narrowed_but_its_directory_left_alone(tmp_path, observers):
+    path = tmp_path / "gw.log"
+    path.write_text("")
+    path.chmod(0o644)
+    tmp_path.chmod(0o755)
+    observer = observers(str(path))
+    Logger(namespace="gateway", observer=observer).info("x")
+    assert observer.flush(5)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert tmp_path.stat().st_mode & 0o777 == 0o755  # logging.file's directory is the user's choice
+
+
+def _refused(observer) -> tuple[str, list[dict]]:
+    with capturedLogs() as events:
+        log = Logger(namespace="gateway", observer=observer)
+        log.info("one")
+        log.info("two")
+        assert observer.flush(5)
+    reports = [e for e in events if e.get("log_namespace") == "logs"]
+    assert isinstance(observer.lastError, filemod.UnsafeLogDirectory)
+    return str(observer.lastError), reports
+
+
+def test_a_symlinked_log_directory_is_refused(tmp_path, observers):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "logs").symlink_to(elsewhere)
+    message, reports = _refused(observers(directory=str(tmp_path / "logs")))
+    assert message == f"refusing to write the log to {tmp_path / 'logs'}: it is a symbolic link"
+    assert os.listdir(elsewhere) == []
+    assert len(reports) == 1 and reports[0]["error"] == message  # reported once, not per line
+
+
+def test_another_users_log_directory_is_refused(tmp_path, observers, monkeypatch):
+    directory = tmp_path / "logs"
+    directory.mkdir(mode=0o700)
+    owner = directory.stat().st_uid
+    monkeypatch.setattr(os, "getuid", lambda: owner + 1)
+    message, _ = _refused(observers(directory=str(directory)))
+    assert message == (
+        f"refusing to write the log to {directory}: it belongs to uid {owner}, not to this user (uid {owner + 1})"
+    )
+    assert os.listdir(directory) == []
 
 
 def test_rotation_keeps_five_archives(tmp_path, observers):

@@ -18,6 +18,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from klein import Klein
 from twisted.internet import threads
 from twisted.internet.defer import Deferred
 from twisted.python.filepath import FilePath, InsecurePath
@@ -25,7 +26,8 @@ from twisted.web import http
 from twisted.web.iweb import IRequest
 
 from openclaw import VERSION
-from openclaw.gateway.http import _json, _text, bearer_or_device_authorized
+from openclaw.gateway.http.auth import BearerAuth, refuse
+from openclaw.gateway.http.responses import json_response, not_found
 
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -115,21 +117,40 @@ def _read(path: str) -> tuple[bytes, float] | None:
 
 
 class ControlUi:
-    """Serves one asset directory; the HTTP app hands it every request it does not route itself."""
+    """
+    Serves one asset directory under its base path; it is the last surface, so it
+    answers every path no other surface routed (GET/HEAD under the base path, else 404).
+    """
 
-    def __init__(self, hub, reactor: Any, root: str, basePath: str) -> None:
+    app = Klein()
+    maxBodyBytes = 0
+
+    def __init__(self, hub, bearer: BearerAuth, reactor: Any, root: str, basePath: str) -> None:
         self._hub = hub
+        self._bearer = bearer
         self._reactor = reactor
         self._root = FilePath(root)
         self.basePath = basePath
+
+    @classmethod
+    def configured(cls, hub, bearer: BearerAuth, reactor: Any) -> "ControlUi | None":
+        """The Control UI the settings ask for, or None when it is off or has no asset dir."""
+        ui = hub.settings.controlUi
+        if not (ui.enabled and ui.root):
+            return None
+        return cls(hub, bearer, reactor, ui.root, ui.basePath)
 
     def handles(self, path: str) -> bool:
         base = self.basePath
         return not base or path == base or path.startswith(base + "/")
 
-    def render(self, request: IRequest):
-        """The answer for a GET/HEAD under the base path (a Deferred for files)."""
-        rel = request.path.decode("latin-1")[len(self.basePath):] or "/"
+    @app.route("/", branch=True, methods=None)
+    def serve(self, request: IRequest):
+        """The answer for a GET/HEAD under the base path (a Deferred for files); else 404."""
+        path = request.path.decode("latin-1")
+        if request.method not in (b"GET", b"HEAD") or not self.handles(path):
+            return not_found(request)
+        rel = path[len(self.basePath):] or "/"
         assets = rel.find("/assets/")
         if assets > 0:  # a relative asset reference resolved under a deep link
             rel = rel[assets:]
@@ -141,7 +162,7 @@ class ControlUi:
         try:
             target = self._root.descendant(segments)
         except InsecurePath:
-            return self._notFound(request)
+            return not_found(request)
         # hashed build assets and ?v=<build> references never change under their name
         immutable = rel.startswith("/assets/") or b"v" in (request.args or {})
         d = self._inThread(_read, target.path)
@@ -157,7 +178,7 @@ class ControlUi:
         if found is None:
             if accepts_html((request.getHeader(b"accept") or b"").decode("latin-1")):
                 return self._index(request)
-            return self._notFound(request)
+            return not_found(request)
         body, mtime = found
         self._assetHeaders(request)
         request.setHeader(b"Content-Type", content_type(name).encode())
@@ -171,7 +192,7 @@ class ControlUi:
 
         def render(found):
             if found is None:  # removed since start-up
-                return self._notFound(request)
+                return not_found(request)
             body, csp = prepare_index(found[0], self.basePath)
             self._assetHeaders(request)
             request.setHeader(b"Content-Security-Policy", csp.encode())
@@ -182,11 +203,12 @@ class ControlUi:
         return d.addCallback(render)
 
     async def _bootstrap(self, request: IRequest) -> bytes:
-        if not await bearer_or_device_authorized(self._hub, request):
-            return _json(request, 401, {"error": {"message": "Unauthorized", "type": "unauthorized"}})
+        verdict = await self._bearer.sharedOrDevice(request)
+        if not verdict.allowed:
+            return refuse(request, verdict)
         default = next(a for a in self._hub.agents.healthSummary()["agents"] if a["isDefault"])
         name = default.get("name") or "Assistant"
-        body = _json(
+        body = json_response(
             request,
             200,
             {
@@ -211,7 +233,3 @@ class ControlUi:
     def _assetHeaders(request: IRequest) -> None:
         request.setHeader(b"X-Frame-Options", b"DENY")
         request.setHeader(b"Permissions-Policy", _PERMISSIONS)
-
-    @staticmethod
-    def _notFound(request: IRequest) -> bytes:
-        return _text(request, 404, b"Not Found")

@@ -1,0 +1,42 @@
+"""
+The HTTP side of the gateway port: one klein class per API surface, mounted in the
+routing order of http-api.md §1.4, and what they share.
+
+  auth.py       Bearer auth + the failed-auth limiter's verdicts (401/429) for every surface
+  body.py       JSON request bodies: size bound (413), nesting bound, 400 for non-JSON
+  responses.py  JSON/text answers and the common error shape
+  routing.py    first match wins across the surfaces; nothing matched → 404
+  probes.py     /health, /ready, /startup (+ their z aliases)
+  controlui.py  the Control UI (static files, SPA fallback, bootstrap config), last
+
+A new surface (hooks, /v1/models, /tools/invoke, /sessions/*, /v1/responses,
+/v1/chat/completions, plugin routes: in that order) is a klein class with an
+C{app} and a C{maxBodyBytes}, inserted into L{surfaces} at its place in that order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openclaw.gateway.http.auth import BearerAuth
+from openclaw.gateway.http.controlui import ControlUi
+from openclaw.gateway.http.probes import Probes
+from openclaw.gateway.http.routing import Surface, SurfaceRouter
+
+
+def surfaces(hub, reactor: Any) -> list[Surface]:
+    """The gateway's HTTP surfaces in routing order: the first whose routes match a path answers it."""
+    bearer = BearerAuth(hub)
+    found: list[Surface] = [Probes(hub, bearer)]
+    ui = ControlUi.configured(hub, bearer, reactor)
+    if ui is not None:
+        found.append(ui)
+    return found
+
+
+def http_resource(hub, reactor: Any) -> SurfaceRouter:
+    """Everything the port serves over plain HTTP (upgrades never get here)."""
+    return SurfaceRouter(surfaces(hub, reactor))
+
+
+__all__ = ["Surface", "SurfaceRouter", "http_resource", "surfaces"]

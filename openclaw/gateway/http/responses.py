@@ -1,0 +1,42 @@
+"""The answer shapes every HTTP surface shares (http-api.md §1-§2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from twisted.web.iweb import IRequest
+
+JSON = b"application/json; charset=utf-8"
+TEXT = b"text/plain; charset=utf-8"
+
+
+def json_response(request: IRequest, status: int, body: Any, cache: bytes = b"no-store") -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", JSON)
+    request.setHeader(b"Cache-Control", cache)
+    return orjson.dumps(body)
+
+
+def text_response(request: IRequest, status: int, body: bytes, **headers: bytes) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", TEXT)
+    for name, value in headers.items():
+        request.setHeader(name.encode(), value)
+    return body
+
+
+def error_body(message: str, kind: str) -> dict[str, Any]:
+    """C{{"error": {"message", "type"}}}: the error shape of the gateway-authenticated APIs."""
+    return {"error": {"message": message, "type": kind}}
+
+
+def not_found(request: IRequest) -> bytes:
+    return text_response(request, 404, b"Not Found")
+
+
+def method_not_allowed(request: IRequest, allow: bytes) -> bytes:
+    return text_response(request, 405, b"Method Not Allowed", Allow=allow)
+
+
+__all__ = ["error_body", "json_response", "method_not_allowed", "not_found", "text_response"]
