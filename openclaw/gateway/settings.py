@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from openclaw import paths as P
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
-from openclaw import bindhost
+from openclaw import atomicfile, bindhost
 from openclaw.gateway import configfile
 
 EX_CONFIG = 78
@@ -227,6 +227,7 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
     without auth. Start-up may write the config file (dev bootstrap, generated token).
     """
     paths = P.Paths.fromEnvironment(environ)
+    atomicfile.sweep_stale(os.path.dirname(paths.configPath))  # temp files of writers killed mid-write
     notices: list[str] = []
     _flag_choices(options)
     isDev = bool(options.get("dev")) or paths.profile == P.DEV_PROFILE
