@@ -40,11 +40,10 @@ def _fsync_directory(directory: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: str, data: bytes | str, mode: int = PRIVATE) -> Iterator[str]:
+def _temp_beside(path: str, data: bytes | str, mode: int) -> Iterator[str]:
     """
-    Write C{data} to a temp file beside C{path} and yield its name; when the block
-    ends without an exception the temp file replaces C{path}, otherwise it is removed.
-    Missing directories are created owner-only.
+    A complete, flushed temp file with C{data} beside C{path}: yields its name;
+    it is removed unless the block moved it away, and the directory is flushed.
     """
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -57,18 +56,38 @@ def replacing(path: str, data: bytes | str, mode: int = PRIVATE) -> Iterator[str
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         yield tmp
-        os.replace(tmp, path)
-    except BaseException:
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
     _fsync_directory(directory)
+
+
+@contextlib.contextmanager
+def replacing(path: str, data: bytes | str, mode: int = PRIVATE) -> Iterator[str]:
+    """
+    Write C{data} to a temp file beside C{path} and yield its name; when the block
+    ends without an exception the temp file replaces C{path}, otherwise it is removed.
+    Missing directories are created owner-only.
+    """
+    with _temp_beside(path, data, mode) as tmp:
+        yield tmp
+        os.replace(tmp, path)
 
 
 def write_atomically(path: str, data: bytes | str, mode: int = PRIVATE) -> None:
     """Replace C{path} with C{data} (text is written as UTF-8), file mode C{mode}."""
     with replacing(path, data, mode):
         pass
+
+
+def create_exclusively(path: str, data: bytes | str, mode: int = PRIVATE) -> None:
+    """
+    Create C{path} with C{data}, complete or not at all, only if it does not exist:
+    of two processes racing to create it, one wins and the other gets
+    C{FileExistsError} (and can read the winner's file).
+    """
+    with _temp_beside(path, data, mode) as tmp:
+        os.link(tmp, path)
 
 
 def sweep_stale(directory: str) -> list[str]:
@@ -95,4 +114,4 @@ def sweep_stale(directory: str) -> list[str]:
     return removed
 
 
-__all__ = ["PRIVATE", "replacing", "sweep_stale", "write_atomically"]
+__all__ = ["PRIVATE", "create_exclusively", "replacing", "sweep_stale", "write_atomically"]

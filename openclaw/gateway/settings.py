@@ -17,7 +17,7 @@ from openclaw import paths as P
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw import atomicfile, bindhost
-from openclaw.gateway import configfile
+from openclaw.config import configfile
 
 EX_CONFIG = 78
 
@@ -254,12 +254,15 @@ def build(
     notices: list[str] | None = None,
     runtimeToken: str | None = None,
     persist: bool = True,
+    runExec: bool = True,
 ) -> GatewaySettings:
     """
     Settings from a loaded config. A reload passes the running gateway's
     C{runtimeToken}: a token generated at start-up then stays in use instead of a
     new one being generated and written. With C{persist} false (validating a config
-    that is not the file on disk yet) a generated token is never written. Blocking
+    that is not the file on disk yet) a generated token is never written; with
+    C{runExec} false (the CLI checking an edit) exec secret providers are checked
+    but not run. Blocking
     (secret providers, the token write): reloads call it in a thread.
     """
     notices = list(notices or ())
@@ -270,7 +273,7 @@ def build(
     _mode_guard(config, bool(options.get("allow-unconfigured")))
     warnings = _unsupported(effective)
     try:
-        resolved = resolve_secrets(effective, environ)
+        resolved = resolve_secrets(effective, environ, runExec=runExec)
     except SecretResolutionError as e:
         raise SecretsUnavailable(str(e)) from None
     authMode, token, password = resolve_auth(options, effective, environ, resolved)

@@ -73,3 +73,12 @@ def test_a_failed_write_leaves_the_target_and_no_temp_file(tmp_path, monkeypatch
     with pytest.raises(OSError):
         write_atomically(str(target), "new\n")
     assert target.read_text() == "old\n" and os.listdir(tmp_path) == ["f.json"]
+
+
+def test_create_exclusively_creates_once(tmp_path):
+    target = tmp_path / "key"
+    atomicfile.create_exclusively(str(target), "first")
+    with pytest.raises(FileExistsError):
+        atomicfile.create_exclusively(str(target), "second")
+    assert target.read_text() == "first" and stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert os.listdir(tmp_path) == ["key"]
