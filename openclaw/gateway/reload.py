@@ -26,6 +26,7 @@ from twisted.logger import Logger
 
 from openclaw.config import diff
 from openclaw.config.load import ConfigError
+from openclaw.config.outcome import DEFAULT_MODE, MODES, restart_paths
 from openclaw.config.secrets import SecretResolutionError
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS, ConfigWatcher
 from openclaw.gateway.settings import GatewaySettings, SecretsUnavailable, StartupError
@@ -36,18 +37,11 @@ if TYPE_CHECKING:
 _log = Logger(namespace="gateway/reload")
 _secretsLog = Logger(namespace="gateway/secrets")
 
-MODES = ("off", "hot", "restart", "hybrid")
-DEFAULT_MODE = "hybrid"
 DEFAULT_DEFERRAL_TIMEOUT_MS = 300_000
 RESTART_COOLDOWN = 30.0
 RESTART_EXPECTED_MS = 1500
 MISSING_RETRIES = 2
 MISSING_RETRY_DELAY = 0.15
-
-#: Hot actions the running services apply (see L{ReloadController._applyHot}).
-#: C{agents}: the agent runtime takes its config at construction, so a change to
-#: it restarts the tree until the runtime can take a new snapshot live.
-_LIVE_ACTIONS = frozenset({"auth", "rateLimit", "origins", "logging", "secrets", "hooks", "cron"})
 
 
 def _reload_section(settings: GatewaySettings) -> dict[str, Any]:
@@ -228,7 +222,7 @@ class ReloadController:
         if mode == "off":
             _log.info("config reload disabled (gateway.reload.mode=off); restart to apply ({paths})", paths=shown)
             return
-        restartPaths = list(plan.restart) + [p for p in plan.hot if diff.rule_for(p).action not in _LIVE_ACTIONS]
+        restartPaths = list(restart_paths(plan))
         if mode == "restart" or restartPaths:
             reasons = list(plan.changed) if mode == "restart" else restartPaths
             if mode == "hot":
