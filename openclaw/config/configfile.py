@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 
-import json5
-
 from openclaw.atomicfile import write_atomically
+from openclaw.config import codec
 from openclaw.config.load import content_hash
 from openclaw.config.write import config_text, keep_backup
 from openclaw.paths import Paths
@@ -70,7 +69,7 @@ def persist_token(path: str, token: str) -> str:
     """
     try:
         with open(path, encoding="utf-8") as f:
-            raw = json5.loads(f.read())
+            raw = codec.loads(f.read())
     except FileNotFoundError:
         raw = {}
     nodes = [raw, raw.get("gateway", {}), raw.get("gateway", {}).get("auth", {})]

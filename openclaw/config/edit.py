@@ -14,9 +14,8 @@ import os
 import re
 from typing import Any, Mapping
 
-import json5
-
 from openclaw.atomicfile import write_atomically
+from openclaw.config import codec
 from openclaw.config.includes import INCLUDE_KEY, IncludeError, IncludeTree, include_roots, parse_json5, read_text
 from openclaw.config.load import ConfigError
 from openclaw.config.schema import SCHEMA, validate
@@ -170,7 +169,7 @@ def parse_value(text: str, strict: bool = False) -> Any:
     @raise ValueError: with C{strict}, the text is not JSON5.
     """
     try:
-        return json5.loads(text)
+        return codec.loads(text)
     except ValueError:
         if strict:
             raise ValueError(f"Value is not valid JSON5: {text}") from None

@@ -17,11 +17,11 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-import json5
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.threads import deferToThread
 
 from openclaw import VERSION
+from openclaw.config import codec
 from openclaw.config.load import ConfigError, content_hash, load_source
 from openclaw.config.patch import PatchError, apply_patch
 from openclaw.config.revision import revision, same_revision
@@ -87,7 +87,7 @@ def redact_raw(text: str, *configs: Any) -> str:
 
 def _parse_object(raw: str, what: str) -> dict[str, Any]:
     try:
-        value = json5.loads(raw)
+        value = codec.loads(raw)
     except ValueError as e:
         raise GatewayError(INVALID_REQUEST, f"invalid {what}: {e}") from None
     if not isinstance(value, dict):
@@ -127,7 +127,7 @@ def register(registry: MethodRegistry, gateway) -> None:
         if text is None:
             return {**result, "raw": None, "parsed": {}, "config": redact_config(dict(settings.config)), "hash": None}
         try:
-            parsed = json5.loads(text)
+            parsed = codec.loads(text)
         except ValueError:
             parsed = None
         try:
