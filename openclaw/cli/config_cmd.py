@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from twisted.python import usage
 
@@ -36,6 +36,10 @@ from openclaw.config.secrets import redact_config
 from openclaw.config.write import config_text, write_config
 from openclaw.paths import Paths
 from openclaw.services.runtime import running_gateways
+
+if TYPE_CHECKING:
+    from openclaw.config.load import ConfigSource
+    from openclaw.gateway.settings import GatewaySettings
 
 
 class _Failed(Exception):
@@ -127,14 +131,14 @@ def _get(options: GetOptions, paths: Paths, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def _check(environ: Mapping[str, str], paths: Paths):
-    # the gateway's settings build is the check (imported here: only writes need it)
+def _check(environ: Mapping[str, str], paths: Paths) -> Callable[[ConfigSource], GatewaySettings]:
+    # the gateway's own settings build is the check (imported here: only writes need it)
     from openclaw.gateway.configcheck import offline_check
 
     return offline_check(environ, paths)
 
 
-def _accepted(paths: Paths, environ: Mapping[str, str]):
+def _accepted(paths: Paths, environ: Mapping[str, str]) -> GatewaySettings | None:
     """The settings a gateway builds from the config as it is now; None when it would refuse it."""
     try:
         source = load_source(paths.configPath, environ)
@@ -156,7 +160,7 @@ def _write(paths: Paths, document: dict[str, Any], text: str | None, environ: Ma
     return _applies(paths, before, after)
 
 
-def _applies(paths: Paths, before, after) -> str:
+def _applies(paths: Paths, before: GatewaySettings | None, after: GatewaySettings) -> str:
     """The sentence after C{Updated <path>.}: what happens to the change now."""
     if before is None:  # the gateway could not have loaded the previous file: compare with nothing
         plan = diff.plan({}, after.config, sameAuthMode=False)
