@@ -1,7 +1,10 @@
 """
 C{openclaw config get|set|unset PATH [VALUE]}: read and edit the config file by path,
-locally (no gateway involved).  Writes are validated first and replace the file
-atomically, keeping the previous one as C{openclaw.json.bak}.
+locally (no gateway connection).  Writes go through the one validated config write
+(L{write_config}) with the gateway's own settings build as the check, so an edit a
+gateway would refuse at reload is refused here with the same text; the file is
+replaced atomically, keeping the previous one as C{openclaw.json.bak}.  The reply
+says what a running gateway of this state dir does with the change.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from twisted.python import usage
 
+from openclaw.config import diff, outcome
 from openclaw.config.edit import (
     PathError,
     get_path,
@@ -24,15 +28,18 @@ from openclaw.config.edit import (
     read_document,
     set_path,
     unset_path,
-    write_document,
 )
 from openclaw.config.environ import config_environ
 from openclaw.config.includes import IncludeError, IncludeTree, include_roots
-from openclaw.config.load import ConfigError
+from openclaw.config.load import ConfigError, load_source
 from openclaw.config.secrets import redact_config
+from openclaw.config.write import config_text, write_config
 from openclaw.paths import Paths
+from openclaw.services.runtime import running_gateways
 
-RESTART_HINT = "Restart the gateway to apply."
+if TYPE_CHECKING:
+    from openclaw.config.load import ConfigSource
+    from openclaw.gateway.settings import GatewaySettings
 
 
 class _Failed(Exception):
@@ -105,11 +112,11 @@ def _authored(path: str, environ: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(path, [str(e)]) from None
 
 
-def _get(options: GetOptions, path: str, environ: Mapping[str, str]) -> int:
+def _get(options: GetOptions, paths: Paths, environ: Mapping[str, str]) -> int:
     parts = _parts(options["path"])
     shown = options["path"]
     try:
-        value = get_path(redact_config(_authored(path, environ)), parts)
+        value = get_path(redact_config(_authored(paths.configPath, environ)), parts)
     except KeyError:
         if known_path(parts):
             raise _Failed(
@@ -124,13 +131,55 @@ def _get(options: GetOptions, path: str, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def _write(path: str, document: dict[str, Any], text: str | None, environ: Mapping[str, str]) -> None:
+def _check(environ: Mapping[str, str], paths: Paths) -> Callable[[ConfigSource], GatewaySettings]:
+    # the gateway's own settings build is the check (imported here: only writes need it)
+    from openclaw.gateway.configcheck import offline_check
+
+    return offline_check(environ, paths)
+
+
+def _accepted(paths: Paths, environ: Mapping[str, str]) -> GatewaySettings | None:
+    """The settings a gateway builds from the config as it is now; None when it would refuse it."""
+    try:
+        source = load_source(paths.configPath, environ)
+        return _check(environ, paths)(source) if source is not None else None
+    except ConfigError:
+        return None
+
+
+def _write(paths: Paths, document: dict[str, Any], text: str | None, environ: Mapping[str, str]) -> str:
+    """Write C{document} through the validated config write; what a running gateway does with it."""
+    path = paths.configPath
     if text is not None and has_comments(text):
         sys.stderr.write(f"Config write will strip JSON5 comments from {path}.\n")
+    before = _accepted(paths, environ)
     try:
-        write_document(path, document, environ)
+        _, after = write_config(path, config_text(document), environ, _check(environ, paths))
     except ConfigError as e:
         raise _Failed("\n".join(f"Config validation failed: {issue}" for issue in e.issues)) from None
+    return _applies(paths, before, after)
+
+
+def _applies(paths: Paths, before: GatewaySettings | None, after: GatewaySettings) -> str:
+    """The sentence after C{Updated <path>.}: what happens to the change now."""
+    if before is None:  # the gateway could not have loaded the previous file: compare with nothing
+        plan = diff.plan({}, after.config, sameAuthMode=False)
+        mode = outcome.reload_mode(after.config)
+    else:
+        plan = diff.plan(before.config, after.config, sameAuthMode=before.authMode == after.authMode)
+        mode = outcome.reload_mode(before.config)
+    decided = outcome.outcome(plan, mode)
+    if decided.kind == outcome.UNCHANGED:
+        return "The value is unchanged; nothing to apply."
+    if not running_gateways(paths):
+        return "No gateway is running; it applies when the gateway starts."
+    shown = ", ".join(decided.paths)
+    return {
+        outcome.HOT: "The running gateway applies it without a restart.",
+        outcome.RESTART: f"The running gateway restarts to apply it ({shown}).",
+        outcome.MANUAL: f"Restart the gateway to apply it ({shown}; gateway.reload.mode is hot).",
+        outcome.OFF: "Restart the gateway to apply it (gateway.reload.mode is off).",
+    }[decided.kind]
 
 
 def _refuse_included(document: dict[str, Any], parts: list[str | int], shown: str) -> None:
@@ -139,26 +188,25 @@ def _refuse_included(document: dict[str, Any], parts: list[str | int], shown: st
         raise _Failed(f"Cannot change {shown}: {where} comes from an $include; edit the included file instead.")
 
 
-def _set(options: SetOptions, path: str, environ: Mapping[str, str]) -> int:
+def _set(options: SetOptions, paths: Paths, environ: Mapping[str, str]) -> int:
     parts = _parts(options["path"])
     try:
         value = parse_value(options["value"], strict=options["strict-json"] or options["json"])
     except ValueError as e:
         raise _Failed(str(e)) from None
-    document, text = read_document(path)
+    document, text = read_document(paths.configPath)
     _refuse_included(document, parts, options["path"])
     try:
         changed = set_path(document, parts, value)
     except PathError as e:
         raise _Failed(str(e)) from None
-    _write(path, changed, text, environ)
-    print(f"Updated {options['path']}. {RESTART_HINT}")
+    print(f"Updated {options['path']}. {_write(paths, changed, text, environ)}")
     return 0
 
 
-def _unset(options: UnsetOptions, path: str, environ: Mapping[str, str]) -> int:
+def _unset(options: UnsetOptions, paths: Paths, environ: Mapping[str, str]) -> int:
     parts = _parts(options["path"])
-    document, text = read_document(path)
+    document, text = read_document(paths.configPath)
     _refuse_included(document, parts, options["path"])
     try:
         changed = unset_path(document, parts)
@@ -167,8 +215,7 @@ def _unset(options: UnsetOptions, path: str, environ: Mapping[str, str]) -> int:
             f"Config path not found: {options['path']}. Nothing was changed. "
             "Run openclaw config get <path> first if you are unsure of the path."
         ) from None
-    _write(path, changed, text, environ)
-    print(f"Removed {options['path']}. {RESTART_HINT}")
+    print(f"Removed {options['path']}. {_write(paths, changed, text, environ)}")
     return 0
 
 
@@ -192,7 +239,7 @@ def main(argv: list[str], environ: Mapping[str, str]) -> int:
     paths = Paths.fromEnvironment(environ)
     env = config_environ(dict(environ), paths.stateDir, os.getcwd())
     try:
-        return _ACTIONS[name](options, paths.configPath, env)
+        return _ACTIONS[name](options, paths, env)
     except ConfigError as e:
         sys.stderr.write(f"{describe_invalid(e)}\n")
     except _Failed as e:

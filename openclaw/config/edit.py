@@ -1,56 +1,25 @@
 """
-Writing the config file: always atomically (temp file + rename, owner-only mode),
-and for edits, validated before the rename so a bad write changes nothing.
+Editing a config document by path (C{config get|set|unset}, doctor's repairs), and
+L{write_document}: doctor's and setup's schema-checked rewrite. Edits the gateway
+must accept go through L{openclaw.config.write.write_config} instead.
 
-Blocking file I/O: the gateway calls these in a thread.
+Blocking file I/O.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
 import re
-import shutil
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-import json5
-
-from openclaw.atomicfile import replacing, write_atomically
+from openclaw.atomicfile import write_atomically
+from openclaw.config import codec
 from openclaw.config.includes import INCLUDE_KEY, IncludeError, IncludeTree, include_roots, parse_json5, read_text
-from openclaw.config.load import ConfigError, ConfigSource, load_source
+from openclaw.config.load import ConfigError
 from openclaw.config.schema import SCHEMA, validate
-
-
-def atomic_write_json(path: str, data: Any) -> None:
-    """Replace C{path} (owner-only) with C{data} as indented JSON."""
-    write_atomically(path, json.dumps(data, indent=2) + "\n")
-
-
-def replace_validated(
-    path: str,
-    text: str,
-    environ: Mapping[str, str],
-    check: Callable[[ConfigSource], None] | None = None,
-) -> ConfigSource:
-    """
-    Replace the config at C{path} with C{text} only if it is a valid config there:
-    it is written beside C{path} (so its C{$include}s resolve as they will), loaded
-    and validated, handed to C{check} (which may raise to refuse it), then renamed.
-
-    @raise ConfigError: the issues, naming C{path}; the file is untouched.
-    """
-    with replacing(path, text) as tmp:
-        try:
-            source = load_source(tmp, environ)
-        except ConfigError as e:
-            raise ConfigError(path, [issue.replace(tmp, path) for issue in e.issues], e.included) from None
-        assert source is not None  # the file was just written
-        source = dataclasses.replace(source, path=path)
-        if check is not None:
-            check(source)
-    return source
+from openclaw.config.write import config_text, keep_backup
 
 
 # Editing a document by path (C{config get|set|unset}, doctor's repairs) ------------
@@ -200,7 +169,7 @@ def parse_value(text: str, strict: bool = False) -> Any:
     @raise ValueError: with C{strict}, the text is not JSON5.
     """
     try:
-        return json5.loads(text)
+        return codec.loads(text)
     except ValueError:
         if strict:
             raise ValueError(f"Value is not valid JSON5: {text}") from None
@@ -276,16 +245,6 @@ def read_document(path: str) -> tuple[dict[str, Any], str | None]:
     return document, text
 
 
-def keep_backup(path: str) -> str | None:
-    """Copy the config to C{<path>.bak} (owner-only) before a rewrite; returns the backup path."""
-    if not os.path.exists(path):
-        return None
-    backup = path + ".bak"
-    shutil.copy2(path, backup)
-    os.chmod(backup, 0o600)
-    return backup
-
-
 def check_document(path: str, document: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
     """
     The validation issues of C{document} as the config at C{path}: its C{$include}s
@@ -311,23 +270,20 @@ def write_document(path: str, document: dict[str, Any], environ: Mapping[str, st
     if issues:
         raise ConfigError(path, issues)
     keep_backup(path)
-    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(path, config_text(document))
 
 
 __all__ = [
     "PathError",
-    "atomic_write_json",
     "check_document",
     "format_path",
     "get_path",
     "has_comments",
     "included_at",
-    "keep_backup",
     "known_path",
     "parse_path",
     "parse_value",
     "read_document",
-    "replace_validated",
     "set_path",
     "unset_path",
     "write_document",

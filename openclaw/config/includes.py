@@ -15,8 +15,7 @@ import re
 import stat
 from typing import Any, Mapping
 
-import json5
-
+from openclaw.config import codec
 from openclaw.paths import expand
 
 INCLUDE_KEY = "$include"
@@ -43,7 +42,7 @@ def include_roots(config_path: str, environ: Mapping[str, str]) -> list[str]:
 
 def parse_json5(path: str, text: str) -> Any:
     try:
-        return json5.loads(text)
+        return codec.loads(text)
     except ValueError as e:
         found = _JSON5_POSITION.match(str(e))
         if found:

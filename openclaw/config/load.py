@@ -46,14 +46,17 @@ class ConfigSource:
     path: str
     config: dict[str, Any]
     included: tuple[str, ...]
-    #: L{content_hash} of the main file as read (C{config.get}'s C{hash}, the write guard).
+    #: L{content_hash} of the main file as read (clients see its keyed L{revision}).
     hash: str = ""
     #: L{contents_digest} of the main file and its includes as read (what the reload watcher accepts).
     digest: str = ""
 
 
 def content_hash(text: str) -> str:
-    """The hash clients see for a config file's raw text."""
+    """
+    The SHA-256 of a config file's raw text. Internal: it is a digest of secrets,
+    so clients only ever see its keyed form (L{openclaw.config.revision}).
+    """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

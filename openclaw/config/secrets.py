@@ -399,8 +399,13 @@ def active_refs(config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[
     return active, inactive
 
 
+#: What an exec ref resolves to when exec providers are not to be run (C{runExec}
+#: false): the settings are built only to check a config, and are then discarded.
+EXEC_NOT_RUN = "<exec provider not run>"
+
+
 def _resolve_batch(
-    config: Mapping[str, Any], source: str, alias: str, ids: list[str], environ: Mapping[str, str]
+    config: Mapping[str, Any], source: str, alias: str, ids: list[str], environ: Mapping[str, str], runExec: bool = True
 ) -> dict[str, str]:
     """The values of C{ids} from one provider: one file read or one exec run."""
     entry = _provider(config, SecretRef(source, alias, ids[0]))
@@ -408,6 +413,11 @@ def _resolve_batch(
         return _resolve_env(entry, ids, environ)
     if source == "file":
         return _resolve_file(alias, entry, ids, environ)
+    if not runExec:
+        for id_ in ids:
+            _check_exec_id(id_)
+        _exec_command(alias, entry)
+        return dict.fromkeys(ids, EXEC_NOT_RUN)
     return _resolve_exec(alias, entry, ids, environ)
 
 
@@ -416,10 +426,12 @@ def resolve_ref(config: Mapping[str, Any], ref: SecretRef, environ: Mapping[str,
     return _resolve_batch(config, ref.source, ref.provider, [ref.id], environ)[ref.id]
 
 
-def resolve_secrets(config: Mapping[str, Any], environ: Mapping[str, str]) -> SecretsSnapshot:
+def resolve_secrets(config: Mapping[str, Any], environ: Mapping[str, str], runExec: bool = True) -> SecretsSnapshot:
     """
     Resolve every active SecretRef in C{config}, batching the ids of each provider
-    into one read or one exec run. Blocking: call it off the reactor.
+    into one read or one exec run. With C{runExec} false, exec refs are checked
+    (provider, id, command) but not run, and stand for L{EXEC_NOT_RUN}. Blocking:
+    call it off the reactor.
 
     @raise SecretResolutionError: naming the first path that failed, without values.
     """
@@ -432,7 +444,7 @@ def resolve_secrets(config: Mapping[str, Any], environ: Mapping[str, str]) -> Se
     resolved: dict[tuple[str, str, str], str] = {}
     for (source, alias), ids in byProvider.items():
         try:
-            found = _resolve_batch(config, source, alias, ids, environ)
+            found = _resolve_batch(config, source, alias, ids, environ, runExec)
         except SecretResolutionError as e:
             paths = ", ".join(p for p, r in active.items() if (r.source, r.provider) == (source, alias))
             # (not "<path>: …": log redaction would take "token: file…" for a secret)
@@ -448,6 +460,7 @@ def resolve_secrets(config: Mapping[str, Any], environ: Mapping[str, str]) -> Se
 
 __all__ = [
     "CREDENTIAL_SURFACE",
+    "EXEC_NOT_RUN",
     "REDACTED",
     "SecretRef",
     "SecretResolutionError",

@@ -29,6 +29,7 @@ from twisted.logger import Logger
 
 from openclaw.config import diff
 from openclaw.config.load import ConfigError
+from openclaw.config.outcome import restart_paths
 from openclaw.config.secrets import SecretResolutionError
 from openclaw.config.watch import ConfigWatcher
 from openclaw.gateway.settings import GatewaySettings, SecretsUnavailable, StartupError
@@ -228,8 +229,7 @@ class ReloadController:
             _log.info("config reload disabled (gateway.reload.mode=off); restart to apply ({paths})", paths=shown)
             return
         claimed = frozenset().union(*(consumer.sections for consumer in self._consumers()))
-        unclaimed = [path for section, paths in plan.sectionPaths.items() if section not in claimed for path in paths]
-        restartPaths = list(plan.restart) + unclaimed
+        restartPaths = list(restart_paths(plan, claimed))
         if mode == "restart" or restartPaths:
             reasons = list(plan.changed) if mode == "restart" else restartPaths
             if mode == "hot":

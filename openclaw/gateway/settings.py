@@ -18,9 +18,10 @@ from openclaw.agents.settings import AgentsSettings
 from openclaw.channels.settings import ChannelsSettings
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
+from openclaw.config.outcome import DEFAULT_MODE
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
-from openclaw import bindhost
-from openclaw.gateway import configfile
+from openclaw import atomicfile, bindhost
+from openclaw.config import configfile
 from openclaw.logs.sink import LogSettings
 
 EX_CONFIG = 78
@@ -59,7 +60,7 @@ class RateLimit:
 class ReloadSettings:
     """C{gateway.reload.*}, and whether restart signals are allowed (C{commands.restart})."""
 
-    mode: str = "hybrid"
+    mode: str = DEFAULT_MODE
     debounceMs: int = DEFAULT_DEBOUNCE_MS
     deferralTimeoutMs: int = 300_000
     signalRestarts: bool = True
@@ -280,6 +281,7 @@ def resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> GatewaySe
     without auth. Start-up may write the config file (dev bootstrap, generated token).
     """
     paths = P.Paths.fromEnvironment(environ)
+    atomicfile.sweep_stale(os.path.dirname(paths.configPath))  # temp files of writers killed mid-write
     notices: list[str] = []
     _flag_choices(options)
     isDev = bool(options.get("dev")) or paths.profile == P.DEV_PROFILE
@@ -306,12 +308,15 @@ def build(
     notices: list[str] | None = None,
     runtimeToken: str | None = None,
     persist: bool = True,
+    runExec: bool = True,
 ) -> GatewaySettings:
     """
     Settings from a loaded config. A reload passes the running gateway's
     C{runtimeToken}: a token generated at start-up then stays in use instead of a
     new one being generated and written. With C{persist} false (validating a config
-    that is not the file on disk yet) a generated token is never written. Blocking
+    that is not the file on disk yet) a generated token is never written; with
+    C{runExec} false (the CLI checking an edit) exec secret providers are checked
+    but not run. Blocking
     (secret providers, the token write): reloads call it in a thread.
     """
     notices = list(notices or ())
@@ -322,7 +327,7 @@ def build(
     _mode_guard(config, bool(options.get("allow-unconfigured")))
     warnings = _unsupported(effective)
     try:
-        resolved = resolve_secrets(effective, environ)
+        resolved = resolve_secrets(effective, environ, runExec=runExec)
     except SecretResolutionError as e:
         raise SecretsUnavailable(str(e)) from None
     authMode, token, password = resolve_auth(options, effective, environ, resolved)

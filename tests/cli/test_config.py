@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest_twisted
 
 from tests.conftest import TOKEN
+from tests.e2e.conftest import free_port
+
+NOT_RUNNING = "No gateway is running; it applies when the gateway starts."
 
 
 @pytest_twisted.ensureDeferred
@@ -46,15 +50,17 @@ async def test_set_and_unset_write_atomically_with_a_backup(cli):
     path = cli.install.configPath
     before = path.read_text()
     result = await cli.run("config", "set", "gateway.reload.mode", "off")
-    assert (result.code, result.stdout) == (0, "Updated gateway.reload.mode. Restart the gateway to apply.\n")
+    assert (result.code, result.stdout) == (0, f"Updated gateway.reload.mode. {NOT_RUNNING}\n")
     assert json.loads(path.read_text())["gateway"]["reload"] == {"mode": "off"}
     assert (path.parent / "openclaw.json.bak").read_text() == before
 
     assert (await cli.run("config", "set", "gateway.port", "19555")).code == 0
     assert json.loads(path.read_text())["gateway"]["port"] == 19555  # JSON5 value: a number
+    same = await cli.run("config", "set", "gateway.port", "19555")
+    assert same.stdout == "Updated gateway.port. The value is unchanged; nothing to apply.\n"
 
     removed = await cli.run("config", "unset", "gateway.reload")
-    assert removed.stdout == "Removed gateway.reload. Restart the gateway to apply.\n"
+    assert removed.stdout == f"Removed gateway.reload. {NOT_RUNNING}\n"
     assert "reload" not in json.loads(path.read_text())["gateway"]
     again = await cli.run("config", "unset", "gateway.reload")
     assert again.code == 1 and again.stderr.startswith("Config path not found: gateway.reload. Nothing was changed.")
@@ -78,7 +84,10 @@ async def test_json5_comments_are_reported_before_they_are_lost(cli):
     cli.install.configPath.write_text(
         "{\n  // my gateway\n  gateway: {mode: 'local', auth: {token: '${MY_TOKEN}'}},\n}\n"
     )
-    result = await cli.run("config", "set", "gateway.port", "19556")
+    # the edit is checked as a gateway started from this shell would load it
+    missing = await cli.run("config", "set", "gateway.port", "19556")
+    assert missing.stderr.endswith("\nConfig validation failed: gateway.auth.token: missing environment variable MY_TOKEN\n")
+    result = await cli.run("config", "set", "gateway.port", "19556", env={"MY_TOKEN": TOKEN})
     assert result.code == 0
     assert f"Config write will strip JSON5 comments from {cli.install.configPath}." in result.stderr
     written = json.loads(cli.install.configPath.read_text())
@@ -89,8 +98,62 @@ async def test_json5_comments_are_reported_before_they_are_lost(cli):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_running_gateway_keeps_serving_what_it_loaded(cli):
+async def test_an_edit_a_gateway_would_refuse_at_reload_is_refused_with_its_words(cli):
     await cli.gateway()
-    assert (await cli.run("config", "set", "gateway.port", "1")).code == 0
-    # Edits apply on restart: the running gateway is still where it was.
-    assert (await cli.run("health", "--port", str(cli.port))).code == 0
+    path = cli.install.configPath
+    before = path.read_text()
+    for args in (
+        ("gateway.mode", "remote"),  # the mode guard
+        ("gateway.auth.token", '{source: "env", provider: "default", id: "NOT_SET_ANYWHERE"}'),  # a SecretRef
+    ):
+        refused = await cli.run("config", "set", *args)
+        assert refused.code == 1 and path.read_text() == before, refused
+        issue = refused.stderr.removeprefix("Config validation failed: ").rstrip("\n")
+        assert issue != refused.stderr and "\n" not in issue
+        # the same edit saved by hand: the running gateway refuses it in the same words
+        mark = cli.child.mark()
+        path.write_text(json.dumps(_with(json.loads(before), *args)))
+        await cli.child.line(r"config reload skipped \(invalid config\): " + re.escape(issue) + "$", "stdout", since=mark)
+        path.write_text(before)
+
+
+def _with(config: dict, dotted: str, value: str) -> dict:
+    from openclaw.config.edit import parse_path, parse_value, set_path
+
+    return set_path(config, parse_path(dotted), parse_value(value))
+
+
+@pytest_twisted.ensureDeferred
+async def test_exec_secret_providers_are_checked_but_not_run(cli, tmp_path):
+    marker = tmp_path / "ran"
+    script = tmp_path / "provider.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\necho '{{\"protocolVersion\": 1, \"values\": {{\"tok\": \"x\"}}}}'\n")
+    script.chmod(0o700)
+    provider = json.dumps({"source": "exec", "command": str(script)})
+    assert (await cli.run("config", "set", "secrets.providers.vault", provider)).code == 0
+    ref = json.dumps({"source": "exec", "provider": "vault", "id": "tok"})
+    assert (await cli.run("config", "set", "gateway.remote.token", ref)).code == 0  # inactive: not even checked
+    assert (await cli.run("config", "set", "gateway.auth.token", ref)).code == 0
+    assert not marker.exists()
+    missing = json.dumps({"source": "exec", "command": str(tmp_path / "nope")})
+    refused = await cli.run("config", "set", "secrets.providers.vault", missing)
+    assert refused.code == 1 and "exec provider" in refused.stderr and "vault" in refused.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_set_says_what_the_running_gateway_does(cli):
+    port = await cli.gateway()
+    hot = await cli.run("config", "set", "gateway.auth.rateLimit.maxAttempts", "5")
+    assert hot.stdout == "Updated gateway.auth.rateLimit.maxAttempts. The running gateway applies it without a restart.\n"
+    await cli.child.line(r"config hot reload applied \(gateway\.auth\.rateLimit\)", "stdout")
+    assert (await cli.run("health", "--port", str(port))).code == 0
+
+    newPort = free_port()
+    moved = await cli.run("config", "set", "gateway.port", str(newPort))
+    assert moved.stdout == "Updated gateway.port. The running gateway restarts to apply it (gateway.port).\n"
+    await cli.child.line(rf"gateway restarted on ws://127\.0\.0\.1:{newPort}", "stdout")
+    assert (await cli.run("health", "--port", str(newPort))).code == 0
+
+    assert (await cli.run("config", "set", "gateway.reload.mode", "hot")).code == 0
+    manual = await cli.run("config", "set", "gateway.port", str(port))
+    assert manual.stdout == "Updated gateway.port. Restart the gateway to apply it (gateway.port; gateway.reload.mode is hot).\n"

@@ -32,7 +32,11 @@ async def test_config_get_redacts_secrets_and_names_the_file(gateway, environ):
     got = await client.call("config.get")
     raw = _config_text(environ)
     assert got["path"] == environ["OPENCLAW_CONFIG_PATH"] and got["exists"] is True and got["valid"] is True
-    assert got["hash"] == __import__("hashlib").sha256(raw.encode()).hexdigest()
+    # a keyed revision, not a digest a read-only client could test token guesses against
+    assert got["hash"].startswith("hmac-sha256:v1:") and len(got["hash"]) == len("hmac-sha256:v1:") + 64
+    assert __import__("hashlib").sha256(raw.encode()).hexdigest() not in json.dumps(got)
+    assert got["appliedConfigHash"] == got["hash"]  # the file on disk is the one running
+    assert (await client.call("config.get"))["hash"] == got["hash"]
     assert got["config"]["gateway"]["auth"]["token"] == REDACTED
     assert got["parsed"]["gateway"]["auth"]["token"] == REDACTED
     assert TOKEN not in json.dumps(got) and REDACTED in got["raw"]
@@ -108,7 +112,7 @@ async def test_invalid_writes_change_nothing(gateway, environ):
          "invalid config: Refusing to bind gateway to lan without auth"),
         ("config.apply", json.dumps({"gateway": {"mode": "local", "auth": {"token": {"source": "file", "provider": "x", "id": "/t"}}}}),
          "invalid config: Startup failed: required secrets are unavailable."),
-        ("config.patch", json.dumps({"gateway": {"auth": {"token": REDACTED}}}), "config contains the redaction placeholder"),
+        ("config.patch", json.dumps({"gateway": {"auth": {"token": REDACTED}}}), "invalid config: config contains the redaction placeholder"),
         ("config.patch", "[1]", "invalid config.patch raw: must be an object"),
     ]
     for method, raw, message in cases:

@@ -166,7 +166,7 @@ def test_a_placeholder_env_token_leaves_the_secret_ref_in_charge(environ):
 
 
 def test_persist_token_never_overwrites_a_configured_token(environ):
-    from openclaw.gateway import configfile
+    from openclaw.config import configfile
 
     ref = {"source": "env", "provider": "default", "id": "MY_TOKEN"}
     path = write_config(environ, {"gateway": {"mode": "local", "auth": {"token": ref}}})

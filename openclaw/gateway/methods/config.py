@@ -3,10 +3,12 @@ Config methods: C{config.get} (secrets redacted, the file's hash and path),
 C{config.set} / C{config.apply} (whole file), C{config.patch} (JSON merge patch),
 C{config.schema}, and C{gateway.restart.request}.
 
-Every write is checked before the atomic rename (schema, security rules, SecretRef
-resolution) and then goes through the reload pipeline like an edit on disk.
-C{config.patch} and C{config.apply} need the C{baseHash} from C{config.get} once
-the file exists. Writes and restart requests are rate limited per method and caller.
+Every write goes through the one validated config write (L{write_config}, with the
+running gateway's settings build as its check) and then through the reload
+pipeline like an edit on disk. C{config.patch} and C{config.apply} need the
+C{baseHash} from C{config.get} once the file exists; hashes are keyed revisions
+(L{openclaw.config.revision}), never a plain digest of the secret-bearing file.
+Writes and restart requests are rate limited per method and caller.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-import json5
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.threads import deferToThread
 
 from openclaw import VERSION
-from openclaw.config.edit import replace_validated
-from openclaw.config.load import ConfigError, ConfigSource, content_hash, load_source
+from openclaw.config import codec
+from openclaw.config.load import ConfigError, content_hash, load_source
+from openclaw.config.patch import PatchError, apply_patch
+from openclaw.config.revision import revision, same_revision
 from openclaw.config.schema import SCHEMA
 from openclaw.config.secrets import CREDENTIAL_SURFACE, REDACTED, redact_config, sensitive_paths
+from openclaw.config.write import config_text, write_config
+from openclaw.gateway.configcheck import settings_check
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
-from openclaw.gateway.settings import StartupError
 from openclaw.protocol import scopes
 from openclaw.protocol.errors import INVALID_REQUEST, UNAVAILABLE, GatewayError
 
@@ -81,46 +85,9 @@ def redact_raw(text: str, *configs: Any) -> str:
     return text
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396: objects merge key by key, C{null} deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
-
-
-def _replace_paths(merged: dict[str, Any], patch: dict[str, Any], paths: list[str]) -> None:
-    """
-    Paths in C{replacePaths} take the patch's value whole instead of merging into it.
-    A path the patch does not set is skipped; one that crosses a non-object in the
-    patch cannot be honoured and is refused.
-    """
-    for dotted in paths:
-        keys = dotted.split(".")
-        source: Any = patch
-        for depth, key in enumerate(keys):
-            if source is None:
-                break
-            if not isinstance(source, dict):
-                crossed = ".".join(keys[:depth])
-                raise GatewayError(INVALID_REQUEST, f"invalid replacePaths entry {dotted}: {crossed} is not an object")
-            source = source.get(key)
-        if source is None:
-            continue
-        node = merged
-        for key in keys[:-1]:
-            node = node[key]  # the merge made every object on the patch's path
-        node[keys[-1]] = source
-
-
 def _parse_object(raw: str, what: str) -> dict[str, Any]:
     try:
-        value = json5.loads(raw)
+        value = codec.loads(raw)
     except ValueError as e:
         raise GatewayError(INVALID_REQUEST, f"invalid {what}: {e}") from None
     if not isinstance(value, dict):
@@ -145,6 +112,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
     def _snapshot() -> dict[str, Any]:
         settings = tree.settings
         path = settings.paths.configPath
+        stateDir = settings.paths.stateDir
         text = _read(path)
         result: dict[str, Any] = {
             "path": path,
@@ -153,12 +121,12 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             "valid": True,
             "issues": [],
             "warnings": list(settings.warnings),
-            "appliedConfigHash": settings.configHash,
+            "appliedConfigHash": None if settings.configHash is None else revision(stateDir, settings.configHash),
         }
         if text is None:
             return {**result, "raw": None, "parsed": {}, "config": redact_config(dict(settings.config)), "hash": None}
         try:
-            parsed = json5.loads(text)
+            parsed = codec.loads(text)
         except ValueError:
             parsed = None
         try:
@@ -172,28 +140,19 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             raw=redact_raw(text, parsed, settings.config, config),
             parsed=redact_config(parsed),
             config=redact_config(config),
-            hash=content_hash(text),
+            hash=revision(stateDir, content_hash(text)),
         )
         return result
 
     def _written(path: str, text: str) -> tuple[Any, dict[str, Any]]:
         """Validate C{text} as the whole config and replace the file (in a thread)."""
-        if REDACTED in text:
-            raise GatewayError(
-                INVALID_REQUEST, f"config contains the redaction placeholder {REDACTED}; send the real values"
-            )
-        built = []
-
-        def check(source: ConfigSource) -> None:
-            built.append(shell.settingsFor(source, persist=False))
-
+        check = settings_check(lambda source: shell.settingsFor(source, persist=False))
         try:
-            source = replace_validated(path, text, shell.environ, check)
+            source, settings = write_config(path, text, shell.environ, check)
         except ConfigError as e:
             raise GatewayError(INVALID_REQUEST, "invalid config: " + "; ".join(e.issues), {"issues": e.issues}) from None
-        except StartupError as e:
-            raise GatewayError(INVALID_REQUEST, f"invalid config: {e.message}") from None
-        return built[0], {"ok": True, "path": path, "hash": source.hash, "config": redact_config(source.config)}
+        stateDir = tree.settings.paths.stateDir
+        return settings, {"ok": True, "path": path, "hash": revision(stateDir, source.hash), "config": redact_config(source.config)}
 
     def _guard(current: str | None, baseHash: str | None, required: bool) -> None:
         if current is None:
@@ -202,7 +161,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             if required:
                 raise GatewayError(INVALID_REQUEST, "config base hash required; re-run config.get and retry")
             return
-        if baseHash != content_hash(current):
+        if not same_revision(tree.settings.paths.stateDir, content_hash(current), baseHash):
             raise GatewayError(INVALID_REQUEST, "config changed since last load; re-run config.get and retry")
 
     def _write(method: str, params: dict, ctx: CallContext, patch: bool, baseRequired: bool):
@@ -215,9 +174,11 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             text = params["raw"]
             if patch:
                 changes = _parse_object(text, "config.patch raw")
-                merged = merge_patch(_parse_object(current, "config file") if current else {}, changes)
-                _replace_paths(merged, changes, params.get("replacePaths", []))
-                text = json.dumps(merged, indent=2) + "\n"
+                document = _parse_object(current, "config file") if current else {}
+                try:
+                    text = config_text(apply_patch(document, changes, params.get("replacePaths", [])))
+                except PatchError as e:
+                    raise GatewayError(INVALID_REQUEST, str(e)) from None
             return _written(path, text)
 
         return shell.writeConfig(step, params.get("restartDelayMs", 0))

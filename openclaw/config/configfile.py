@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 
-import json5
-
-from openclaw.config.edit import atomic_write_json
+from openclaw.atomicfile import write_atomically
+from openclaw.config import codec
 from openclaw.config.load import content_hash
+from openclaw.config.write import config_text, keep_backup
 from openclaw.paths import Paths
 
 
@@ -47,12 +47,14 @@ def reset_dev(paths: Paths) -> list[str]:
 def write_dev_config(paths: Paths) -> list[str]:
     """Create the dev profile's config and workspace; returns what to tell the operator."""
     workspace = _dev_workspace(paths)
-    atomic_write_json(
+    write_atomically(
         paths.configPath,
-        {
-            "gateway": {"mode": "local", "bind": "loopback"},
-            "agents": {"defaults": {"workspace": workspace, "skipBootstrap": True}},
-        },
+        config_text(
+            {
+                "gateway": {"mode": "local", "bind": "loopback"},
+                "agents": {"defaults": {"workspace": workspace, "skipBootstrap": True}},
+            }
+        ),
     )
     os.makedirs(workspace, mode=0o700, exist_ok=True)
     return [f"Dev config ready: {paths.configPath}", f"Dev workspace ready: {workspace}"]
@@ -67,7 +69,7 @@ def persist_token(path: str, token: str) -> str:
     """
     try:
         with open(path, encoding="utf-8") as f:
-            raw = json5.loads(f.read())
+            raw = codec.loads(f.read())
     except FileNotFoundError:
         raw = {}
     nodes = [raw, raw.get("gateway", {}), raw.get("gateway", {}).get("auth", {})]
@@ -83,8 +85,7 @@ def persist_token(path: str, token: str) -> str:
             f"without changing config ({path} sets gateway.auth.token already); "
             "restart will generate a different token."
         )
-    if os.path.exists(path):
-        shutil.copy2(path, path + ".bak")
+    keep_backup(path)
     raw.setdefault("gateway", {}).setdefault("auth", {})["token"] = token
-    atomic_write_json(path, raw)
+    write_atomically(path, config_text(raw))
     return f"Gateway auth token was missing. Generated a token and saved it to gateway.auth.token in {path}."
