@@ -90,6 +90,7 @@ async def test_json5_comments_are_reported_before_they_are_lost(cli):
 
 @pytest_twisted.ensureDeferred
 async def test_a_running_gateway_keeps_serving_what_it_loaded(cli):
+    cli.install.local(port=cli.port, reload={"mode": "off"})  # no watcher racing the health call
     await cli.gateway()
     assert (await cli.run("config", "set", "gateway.port", "1")).code == 0
     # Edits apply on restart: the running gateway is still where it was.

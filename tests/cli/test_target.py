@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from openclaw.cli.common import CliError, make_target, open_client, read_local_config
+from openclaw.cli.connect import open_client
+from openclaw.cli.errors import CliError
+from openclaw.cli.localconfig import read_local_config
+from openclaw.cli.target import make_target
 
 
 @pytest_twisted.ensureDeferred

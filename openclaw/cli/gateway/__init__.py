@@ -8,15 +8,15 @@ from typing import MutableMapping
 #: subcommand → the module whose C{main(argv, environ) -> int} runs it (imported on use);
 #: C{"module:function"} names another function of that signature.
 SUBCOMMANDS: dict[str, str] = {
-    "run": "openclaw.cli.gateway_run",
-    "status": "openclaw.cli.gateway_status",
-    "probe": "openclaw.cli.gateway_probe",
-    "call": "openclaw.cli.gateway_call",
-    "install": "openclaw.cli.gateway_service:install",
-    "uninstall": "openclaw.cli.gateway_service:uninstall",
-    "start": "openclaw.cli.gateway_service:start",
-    "stop": "openclaw.cli.gateway_service:stop",
-    "restart": "openclaw.cli.gateway_service:restart",
+    "run": "openclaw.cli.gateway.run",
+    "status": "openclaw.cli.gateway.status",
+    "probe": "openclaw.cli.gateway.probe",
+    "call": "openclaw.cli.gateway.call",
+    "install": "openclaw.cli.gateway.service:install",
+    "uninstall": "openclaw.cli.gateway.service:uninstall",
+    "start": "openclaw.cli.gateway.service:start",
+    "stop": "openclaw.cli.gateway.service:stop",
+    "restart": "openclaw.cli.gateway.service:restart",
 }
 
 
