@@ -209,7 +209,7 @@ class GatewayService(MultiService):
             _log.warn("{line}", line=line)
         if self._options["force"] and startup:
             try:
-                portowner.free_port(s.port, s.primaryHost, _log)
+                portowner.free_port(s.port, s.primaryHost, _log, grace=drain_budget_ms(self._options.environ) / 1000)
             except OSError as e:
                 raise StartupError(
                     f"Could not free port {s.port}: {e}. Run openclaw gateway status --deep to inspect the listener.", 1
