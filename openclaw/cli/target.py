@@ -76,10 +76,15 @@ def make_target(local: LocalConfig, url: str, source: str, mode: str, token: str
     return Target(url, source, mode, token, password, local.paths.stateDir, allow)
 
 
-def resolve_target(options: ClientOptions) -> Target:
+def resolve_target(options: ClientOptions, probe: bool = False) -> Target:
     """
     Where to connect and with which secret (explicit flags win; C{--url} never
     reuses config or environment credentials).
+
+    C{probe}: the narrower credentials of OpenClaw's gateway probes (C{gateway
+    status}, C{gateway probe}): the local gateway is probed with its own secret
+    only, never C{gateway.remote.*}; a remote one with C{gateway.remote.token}
+    only (a password may still come from the environment).
     """
     local = options.local
     env = local.environ
@@ -100,10 +105,14 @@ def resolve_target(options: ClientOptions) -> Target:
     remote = local.get("gateway.mode") == "remote" and options["port"] is None
     if remote and _text(local.get("gateway.remote.url")):
         secret = lambda dotted: configured_secret(local, dotted)  # noqa: E731
-        token = flagToken or secret("gateway.remote.token") or envToken or secret("gateway.auth.token")
-        password = flagPassword or envPassword or secret("gateway.remote.password") or secret("gateway.auth.password")
+        if probe:
+            token = flagToken or secret("gateway.remote.token")
+            password = flagPassword or envPassword or secret("gateway.remote.password")
+        else:
+            token = flagToken or secret("gateway.remote.token") or envToken or secret("gateway.auth.token")
+            password = flagPassword or envPassword or secret("gateway.remote.password") or secret("gateway.auth.password")
         return make_target(local, local.get("gateway.remote.url"), "config gateway.remote.url", "remote", token, password)
-    token, password = local_secrets(local)
+    token, password = local_secrets(local, remoteFallback=not probe)
     url = local_url(local, options["port"])
     return make_target(local, url, "local loopback", "local", flagToken or token, flagPassword or password)
 
@@ -120,18 +129,26 @@ def configured_secret(local: LocalConfig, dotted: str) -> str | None:
         return None
 
 
-def local_secrets(local: LocalConfig) -> tuple[str | None, str | None]:
-    """Token and password for the local gateway: config, then environment, then the remote ones."""
+def local_secrets(local: LocalConfig, remoteFallback: bool = True) -> tuple[str | None, str | None]:
+    """
+    Token and password for the local gateway: config, then environment (so a stale
+    C{OPENCLAW_GATEWAY_TOKEN} does not shadow the config's), then, with
+    C{remoteFallback}, the remote ones.
+    """
     env = local.environ
+
+    def remote(dotted: str) -> str | None:
+        return configured_secret(local, dotted) if remoteFallback else None
+
     token = (
         configured_secret(local, "gateway.auth.token")
         or _text(env.get("OPENCLAW_GATEWAY_TOKEN"))
-        or configured_secret(local, "gateway.remote.token")
+        or remote("gateway.remote.token")
     )
     password = (
         configured_secret(local, "gateway.auth.password")
         or _text(env.get("OPENCLAW_GATEWAY_PASSWORD"))
-        or configured_secret(local, "gateway.remote.password")
+        or remote("gateway.remote.password")
     )
     return token, password
 

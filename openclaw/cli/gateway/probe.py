@@ -42,14 +42,14 @@ def targets(options: ProbeOptions) -> list[tuple[str, str, Target]]:
     local = options.local
     found: list[tuple[str, str, Target]] = []
     if options["url"]:
-        found.append(("explicit", "URL (explicit)", resolve_target(options)))
+        found.append(("explicit", "URL (explicit)", resolve_target(options, probe=True)))
     remoteUrl = local.get("gateway.remote.url")
     if isinstance(remoteUrl, str) and remoteUrl:
         active = local.get("gateway.mode") == "remote"
         token, password = configured_secret(local, "gateway.remote.token"), configured_secret(local, "gateway.remote.password")
         label = "Remote (configured)" if active else "Remote (configured, inactive)"
         found.append(("configuredRemote", label, make_target(local, remoteUrl, "config gateway.remote.url", "remote", token, password)))
-    token, password = local_secrets(local)
+    token, password = local_secrets(local, remoteFallback=False)
     if not options["url"]:
         token, password = options["token"] or token, options["password"] or password
     found.append(("localLoopback", "Local loopback", make_target(local, local_url(local, options["port"]), "local loopback", "local", token, password)))

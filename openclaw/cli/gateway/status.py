@@ -218,7 +218,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
         local = options.local
         report = await deferToThread(gather, options, local)
         if not options["no-probe"]:
-            target = resolve_target(options)
+            target = resolve_target(options, probe=True)
             if target.source == "local loopback":  # the service's own port wins over the config's
                 target = replace(target, url=report["gateway"]["probeUrl"])
             report["rpc"] = await probe(reactor, target, options.timeoutMs)
