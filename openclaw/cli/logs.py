@@ -144,7 +144,7 @@ async def _once(reactor: Any, options: LogsOptions, printer: Printer) -> int:
     try:
         result = await rpc(reactor, options, "logs", "logs.tail", _params(options, None))
     except CliError as e:
-        if resolve_target(options).source != "local loopback" or e.errorType not in _FALLBACK_KINDS:
+        if e.errorType not in _FALLBACK_KINDS or resolve_target(options).source != "local loopback":
             raise
         sys.stderr.write(FALLBACK + "\n")
         printer.show(await _read_local_file(options), localFallback=True)
