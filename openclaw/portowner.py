@@ -2,7 +2,9 @@
 Who listens on a TCP port (Linux C{/proc}), and freeing a port for C{--force}.
 
 C{free_port} waits with blocking pauses: it runs before the gateway's reactor starts,
-when there is nothing else to serve.
+when there is nothing else to serve. A gateway that was asked to stop closes its
+port first and then drains its work, so C{--force} lets such a clean stop finish
+(within a grace period) instead of killing it half-way.
 """
 
 from __future__ import annotations
@@ -97,10 +99,19 @@ def _bindable(host: str, port: int) -> bool:
             return False
 
 
-def free_port(port: int, host: str, log) -> None:
+#: How long a signalled listener may keep listening before it counts as hung (SIGKILL).
+ANSWER_SECONDS = 5.0
+#: How long a SIGKILLed process may take to be gone.
+KILL_SECONDS = 3.0
+
+
+def free_port(port: int, host: str, log, grace: float = ANSWER_SECONDS) -> None:
     """
-    SIGTERM the processes listening on C{port} (never ourselves), SIGKILL them after
-    700 ms, give up after 2 s; then wait up to 3 s for the port to become bindable.
+    SIGTERM the processes listening on C{port} (never ourselves). One that closes
+    its listener within L{ANSWER_SECONDS} is shutting down cleanly (a gateway
+    drains its in-flight work) and gets until C{grace} seconds to exit; one still
+    listening after that, or still alive after C{grace}, gets SIGKILL. Then wait
+    up to 3 s for the port to become bindable.
 
     @raise OSError: when the port could not be freed.
     """
@@ -112,16 +123,18 @@ def free_port(port: int, host: str, log) -> None:
         os.kill(target.pid, signal.SIGTERM)
         log.info("force: killed pid {pid} ({cmd}) on port {port}", pid=target.pid, cmd=target.command, port=port)
     started = time.monotonic()
-    escalated = False
+    killedAt = None
     while any(alive(t.pid) for t in targets):
         elapsed = time.monotonic() - started
-        if elapsed >= 0.7 and not escalated:
-            for t in targets:
-                if alive(t.pid):
-                    os.kill(t.pid, signal.SIGKILL)
-            escalated = True
-            log.info("force: escalated to SIGKILL while freeing port {port}", port=port)
-        if elapsed >= 2.0:
+        if killedAt is None:
+            hung = elapsed >= ANSWER_SECONDS and bool(_listening_sockets(port))
+            if hung or elapsed >= grace:
+                for t in targets:
+                    if alive(t.pid):
+                        os.kill(t.pid, signal.SIGKILL)
+                killedAt = elapsed
+                log.info("force: escalated to SIGKILL while freeing port {port}", port=port)
+        elif elapsed - killedAt >= KILL_SECONDS:
             raise OSError(f"pid(s) {', '.join(str(t.pid) for t in targets)} did not exit")
         pause(0.1)
     if targets:

@@ -1,12 +1,13 @@
 """
 Shared fixtures: the reactor (pytest-twisted installs it), an isolated OpenClaw home
-per test, and an embedded gateway on a free loopback port.
+per test, loopback ports held for a test, and an embedded gateway on a port of its own.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,6 +22,52 @@ def reactor():
     from twisted.internet import reactor
 
     return reactor
+
+
+class HeldPorts:
+    """
+    Loopback ports a test needs to know before anything listens on them, held by
+    this process until the test ends, so no other test can be handed one meanwhile
+    (binding port 0, closing, and reusing the number is a race on a busy machine).
+
+    L{reserve} binds with C{SO_REUSEADDR} and does not listen: a connect is refused,
+    the kernel gives the port to nobody else, and a gateway (Twisted listens with
+    C{SO_REUSEADDR}) can still listen on it, also again after an in-process restart.
+    L{listen} holds a listener instead: the port is busy for a gateway too.
+    """
+
+    def __init__(self) -> None:
+        self._sockets: list[socket.socket] = []
+
+    def _bind(self, reuse: bool) -> socket.socket:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if reuse:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        self._sockets.append(s)
+        return s
+
+    def reserve(self) -> int:
+        """A port nothing listens on yet, that only this test will use."""
+        return self._bind(reuse=True).getsockname()[1]
+
+    def listen(self) -> int:
+        """A port this process listens on (never accepting): busy for anyone else."""
+        s = self._bind(reuse=False)
+        s.listen(1)
+        return s.getsockname()[1]
+
+    def close(self) -> None:
+        for s in self._sockets:
+            s.close()
+        self._sockets.clear()
+
+
+@pytest.fixture
+def ports():
+    held = HeldPorts()
+    yield held
+    held.close()
 
 
 @pytest.fixture

@@ -10,18 +10,11 @@ import sys
 from typing import Any, MutableMapping
 
 from openclaw.channels.accounts import configured_accounts
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    call,
-    open_client,
-    parse,
-    print_json,
-    require_credentials,
-    resolve_target,
-    run_cli,
-    subcommand,
-)
+from openclaw.cli.connect import rpc
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import print_json
+from openclaw.cli.runner import run_cli, subcommand
 
 USAGE = "Usage: openclaw channels status [--probe] [--channel <name>] [--json] [--timeout <ms>]"
 NO_CHANNELS = "- no configured chat channels"
@@ -120,13 +113,11 @@ def _status(argv: list[str], environ: MutableMapping[str, str]) -> int:
     options = parse(StatusOptions, argv, environ, "channels status")
 
     async def body(reactor: Any) -> int:
-        target = resolve_target(options)
         params: dict[str, Any] = {"probe": bool(options["probe"]), "timeoutMs": options.timeoutMs}
         if options["channel"]:
             params["channel"] = options["channel"]
         try:
-            require_credentials(target, options.local, "channels status")
-            client = await open_client(reactor, target, options.timeoutMs)
+            result = await rpc(reactor, options, "channels status", "channels.status", params)
         except CliError as e:
             if e.errorType not in _UNREACHABLE:
                 raise
@@ -137,10 +128,6 @@ def _status(argv: list[str], environ: MutableMapping[str, str]) -> int:
             else:
                 print("\n".join(render_config_only(summary)))
             return 0
-        try:
-            result = await call(client, "channels.status", params, options.timeoutMs)
-        finally:
-            client.close()
         if options["json"]:
             print_json(result)
         else:

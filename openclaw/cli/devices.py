@@ -11,17 +11,11 @@ import time
 from typing import Any, Callable, MutableMapping
 
 
-from openclaw.cli.common import (
-    OPERATOR_SCOPES,
-    CliError,
-    ClientOptions,
-    Style,
-    parse,
-    print_json,
-    rpc,
-    run_cli,
-    subcommand,
-)
+from openclaw.cli.connect import OPERATOR_SCOPES, rpc
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli, subcommand
 from openclaw.cli.table import table
 from openclaw.protocol import scopes as S
 

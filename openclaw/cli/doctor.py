@@ -16,18 +16,12 @@ import sys
 from typing import Any, Callable, MutableMapping
 from urllib.parse import urlsplit
 
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    Style,
-    call,
-    open_client,
-    parse,
-    print_json,
-    require_credentials,
-    resolve_target,
-    run_cli,
-)
+from openclaw.cli.connect import rpc
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli
+from openclaw.cli.target import resolve_target
 from openclaw.cli.doctor_checks import ERROR, INFO, OK, WARN, Context, Finding, Repair, run_checks
 from openclaw.config.edit import read_document, write_document
 from openclaw.config.load import ConfigError
@@ -69,24 +63,17 @@ async def _probe(reactor: Any, options: DoctorOptions) -> Finding | None:
     port = urlsplit(target.url).port
     if target.isLoopback and port and not listening_addresses(port):
         return None
+    started = reactor.seconds()
     try:
-        require_credentials(target, options.local, "doctor")
-        client = await open_client(reactor, target, options.timeoutMs)
+        health = await rpc(reactor, options, "doctor", "health")
     except CliError as e:
         first = e.message.splitlines()[0]
         if e.errorType == "gateway_credentials_required":
             return Finding("gateway", WARN, f"Cannot ask the gateway at {target.url}: no token or password configured.")
         if e.errorType == "gateway_transport_error":
             return Finding("gateway", INFO if target.isLoopback else WARN, f"Gateway not reachable at {target.url}: {first}")
-        return Finding("gateway", ERROR, f"Gateway at {target.url} did not accept this CLI: {first}")
-    try:
-        started = reactor.seconds()
-        health = await call(client, "health", None, options.timeoutMs)
-        elapsed = int((reactor.seconds() - started) * 1000)
-    except CliError as e:
-        return Finding("gateway", ERROR, f"Gateway at {target.url}: {e.message}")
-    finally:
-        client.close()
+        return Finding("gateway", ERROR, f"Gateway at {target.url}: {first}")
+    elapsed = int((reactor.seconds() - started) * 1000)
     if health.get("ok"):
         return Finding("gateway", OK, f"Gateway reachable at {target.url} (health ok, {elapsed} ms).")
     return Finding("gateway", WARN, f"Gateway at {target.url} reports unhealthy.")

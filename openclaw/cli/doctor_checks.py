@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from openclaw import portowner, services
-from openclaw.cli.common import LocalConfig
+from openclaw.cli.localconfig import LocalConfig
 from openclaw.config.edit import format_path, get_path, known_path, set_path, unset_path
 from openclaw.config.includes import INCLUDE_KEY
 from openclaw.logs.family import log_family

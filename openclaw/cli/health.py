@@ -5,7 +5,12 @@ from __future__ import annotations
 import sys
 from typing import Any, MutableMapping
 
-from openclaw.cli.common import CliError, ClientOptions, Style, parse, print_json, resolve_target, rpc, run_cli
+from openclaw.cli.connect import rpc
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli
+from openclaw.cli.target import resolve_target
 
 
 class HealthOptions(ClientOptions):

@@ -16,18 +16,12 @@ from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python import usage
 
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    Style,
-    call,
-    open_client,
-    parse,
-    positive_int,
-    require_credentials,
-    resolve_target,
-    run_cli,
-)
+from openclaw.cli.connect import call, open_client, rpc
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import ClientOptions, parse, positive_int
+from openclaw.cli.output import Style
+from openclaw.cli.runner import run_cli
+from openclaw.cli.target import require_credentials, resolve_target
 from openclaw.cli.logview import format_entry, parse_line
 from openclaw.logs.family import log_family
 from openclaw.logs.sink import LogSettings
@@ -147,20 +141,14 @@ def _params(options: LogsOptions, cursor: int | None) -> dict[str, Any]:
 
 
 async def _once(reactor: Any, options: LogsOptions, printer: Printer) -> int:
-    target = resolve_target(options)
     try:
-        require_credentials(target, options.local, "logs")
-        client = await open_client(reactor, target, options.timeoutMs)
+        result = await rpc(reactor, options, "logs", "logs.tail", _params(options, None))
     except CliError as e:
-        if target.source != "local loopback" or e.errorType not in _FALLBACK_KINDS:
+        if e.errorType not in _FALLBACK_KINDS or resolve_target(options).source != "local loopback":
             raise
         sys.stderr.write(FALLBACK + "\n")
         printer.show(await _read_local_file(options), localFallback=True)
         return 0
-    try:
-        result = await call(client, "logs.tail", _params(options, None), options.timeoutMs)
-    finally:
-        client.close()
     printer.show(result)
     return 0
 

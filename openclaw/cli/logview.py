@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from openclaw.cli.common import Style
+from openclaw.cli.output import Style
 
 _BINDING_KEYS = ("subsystem", "module", "plugin")
 

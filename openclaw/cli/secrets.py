@@ -13,17 +13,12 @@ from typing import Any, Mapping, MutableMapping
 from dotenv import dotenv_values
 from twisted.python import usage
 
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    fail,
-    parse,
-    print_json,
-    read_local_config,
-    rpc,
-    run_cli,
-    subcommand,
-)
+from openclaw.cli.connect import rpc
+from openclaw.cli.errors import CliError
+from openclaw.cli.localconfig import read_local_config
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import fail, print_json
+from openclaw.cli.runner import run_cli, subcommand
 from openclaw.config.includes import IncludeError, IncludeTree, include_roots, read_text
 from openclaw.config.secrets import (
     SecretResolutionError,

@@ -13,20 +13,13 @@ from typing import Any, MutableMapping
 from twisted.internet.threads import deferToThread
 
 from openclaw import services
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    LocalConfig,
-    Style,
-    call,
-    log_file,
-    open_client,
-    parse,
-    print_json,
-    require_credentials,
-    resolve_target,
-    run_cli,
-)
+from openclaw.cli.connect import call, session
+from openclaw.cli.errors import CliError
+from openclaw.cli.localconfig import LocalConfig, log_file
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli
+from openclaw.cli.target import require_credentials, resolve_target
 from openclaw.cli.health import render as render_health
 from openclaw.cli.table import table
 
@@ -50,28 +43,24 @@ async def query(reactor: Any, options: StatusOptions) -> dict[str, Any]:
     gateway: dict[str, Any] = {
         "mode": target.mode, "url": target.url, "urlSource": target.source, "auth": target.auth, "reachable": False,
     }
-    started = time.monotonic()
-    try:
-        require_credentials(target, options.local, "status")
-        client = await open_client(reactor, target, options.timeoutMs)
-    except CliError as e:
-        gateway["error"] = e.message.splitlines()[0]
-        return {"gateway": gateway}
-    gateway.update(reachable=True, connectLatencyMs=round((time.monotonic() - started) * 1000))
-    gateway["server"] = (client.hello or {}).get("server")
     answers: dict[str, Any] = {"gateway": gateway}
     deep = bool(options["deep"])
     calls = [("status", {"includeChannelSummary": False}), ("channels.status", {"probe": deep, "timeoutMs": options.timeoutMs})]
     if deep:
         calls.append(("health", {"probe": True}))
+    started = time.monotonic()
     try:
-        for method, params in calls:
-            try:
-                answers[method] = await call(client, method, params, options.timeoutMs)
-            except CliError as e:
-                answers.setdefault("errors", {})[method] = e.message
-    finally:
-        client.close()
+        require_credentials(target, options.local, "status")
+        async with session(reactor, target, options.timeoutMs) as client:
+            gateway.update(reachable=True, connectLatencyMs=round((time.monotonic() - started) * 1000))
+            gateway["server"] = (client.hello or {}).get("server")
+            for method, params in calls:
+                try:
+                    answers[method] = await call(client, method, params, options.timeoutMs)
+                except CliError as e:
+                    answers.setdefault("errors", {})[method] = e.message
+    except CliError as e:  # only connecting raises here
+        gateway["error"] = e.message.splitlines()[0]
     return answers
 
 

@@ -44,10 +44,12 @@ class _Ports:
 class BindModeListener(_Ports):
     """TCP on C{settings.bindHosts}; a restart keeps the port it had unless the port setting changed."""
 
-    def __init__(self, reactor: Any, force: bool = False) -> None:
+    def __init__(self, reactor: Any, force: bool = False, forceGrace: float = portowner.ANSWER_SECONDS) -> None:
         super().__init__()
         self._reactor = reactor
         self._force = force
+        #: How long C{--force} lets a gateway that is already stopping cleanly finish.
+        self._forceGrace = forceGrace
         self._host = ""
         #: (configured port, bound port) of the last successful listen.
         self._last: tuple[int, int] | None = None
@@ -59,7 +61,7 @@ class BindModeListener(_Ports):
         """
         if self._force and startup:
             try:
-                portowner.free_port(settings.port, settings.primaryHost, _log)
+                portowner.free_port(settings.port, settings.primaryHost, _log, grace=self._forceGrace)
             except OSError as e:
                 raise StartupError(
                     f"Could not free port {settings.port}: {e}. "

@@ -135,7 +135,7 @@ class GatewayService(MultiService):
         self.settings = settings = options.resolve()
         self.logSink = LogSink(self.logSettings(settings), environ=options.environ)
         self.breaker = CrashLoopBreaker(settings.paths.stateDir, self._clock, reactor)
-        self.listener = BindModeListener(reactor, options["force"]) if endpoint is None else EndpointListener(reactor, endpoint)
+        self.listener = BindModeListener(reactor, options["force"], drain_budget_ms(options.environ) / 1000) if endpoint is None else EndpointListener(reactor, endpoint)
         #: Outlives restarts: watcher, restart cooldown, in-flight work.
         self.reload = ReloadController(
             self._clock,

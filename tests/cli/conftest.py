@@ -2,7 +2,7 @@
 CLI commands run as real processes against a real gateway process.
 
     async def test_x(cli):
-        gw = await cli.gateway()              # `openclaw gateway` on a free port
+        gw = await cli.gateway()              # `openclaw gateway` on the install's port
         result = await cli.run("health", "--json")
         assert result.code == 0 and result.json()["ok"]
 
@@ -19,7 +19,8 @@ from typing import Any
 import pytest_twisted
 
 from tests.conftest import TOKEN
-from tests.e2e.conftest import Install, Launcher, free_port, launcher  # noqa: F401 (fixture)
+from tests.conftest import HeldPorts
+from tests.e2e.conftest import Install, Launcher, launcher  # noqa: F401 (fixture)
 
 
 @dataclass
@@ -37,10 +38,10 @@ class CliResult:
 
 
 class CliRunner:
-    def __init__(self, launcher: Launcher) -> None:
+    def __init__(self, launcher: Launcher, ports: HeldPorts) -> None:
         self.launcher = launcher
         self.install: Install = launcher.install("cli")
-        self.port = free_port()
+        self.port = ports.reserve()
         self.install.local(port=self.port)
         self.child = None
 
@@ -58,8 +59,8 @@ class CliRunner:
 
 
 @pytest_twisted.async_yield_fixture
-async def cli(launcher):  # noqa: F811
-    yield CliRunner(launcher)
+async def cli(launcher, ports):  # noqa: F811
+    yield CliRunner(launcher, ports)
 
 
 __all__ = ["CliResult", "CliRunner", "TOKEN"]

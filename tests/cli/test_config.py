@@ -8,7 +8,6 @@ import re
 import pytest_twisted
 
 from tests.conftest import TOKEN
-from tests.e2e.conftest import free_port
 
 NOT_RUNNING = "No gateway is running; it applies when the gateway starts."
 
@@ -141,14 +140,14 @@ async def test_exec_secret_providers_are_checked_but_not_run(cli, tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_set_says_what_the_running_gateway_does(cli):
+async def test_set_says_what_the_running_gateway_does(cli, ports):
     port = await cli.gateway()
     hot = await cli.run("config", "set", "gateway.auth.rateLimit.maxAttempts", "5")
     assert hot.stdout == "Updated gateway.auth.rateLimit.maxAttempts. The running gateway applies it without a restart.\n"
     await cli.child.line(r"config hot reload applied \(gateway\.auth\.rateLimit\)", "stdout")
     assert (await cli.run("health", "--port", str(port))).code == 0
 
-    newPort = free_port()
+    newPort = ports.reserve()
     moved = await cli.run("config", "set", "gateway.port", str(newPort))
     assert moved.stdout == "Updated gateway.port. The running gateway restarts to apply it (gateway.port).\n"
     await cli.child.line(rf"gateway restarted on ws://127\.0\.0\.1:{newPort}", "stdout")

@@ -10,7 +10,7 @@ import pytest
 import pytest_twisted
 
 from openclaw.cli.client import ConnectRejected, open_socket
-from openclaw.cli.common import Style
+from openclaw.cli.output import Style
 from openclaw.cli.devices import approval_kind, approval_scopes, format_ago, render_list
 from tests.cli.conftest import TOKEN
 from tests.support.device_keys import DeviceKey, device_params

@@ -68,3 +68,24 @@ def test_version(environ, capsys):
         cli.main(["--no-color", "-V"])
     assert caught.value.code == 0
     assert capsys.readouterr().out.strip() == cli.VERSION
+
+
+def test_gateway_help_has_a_usage_line_and_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["gateway", "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: openclaw gateway [run] [options]\n")
+    listed = [line.split()[0] for line in out.split("Subcommands:\n", 1)[1].split("\n\n", 1)[0].splitlines()]
+    assert listed == ["run", "status", "probe", "call", "install", "uninstall", "start", "stop", "restart"]
+    assert "\nOptions:\n" in out and "--force" in out
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_gateway_version_is_ours(flag, capsys):
+    from openclaw import VERSION
+
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["gateway", flag])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"{VERSION}\n"

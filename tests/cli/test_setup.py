@@ -6,14 +6,13 @@ import json
 
 import pytest_twisted
 
-from tests.e2e.conftest import free_port
 
 
 def _dev_env(cli) -> dict[str, str]:
     """A home without the install's explicit state dir/config path: --dev picks them."""
     env = dict(cli.install.env)
     del env["OPENCLAW_STATE_DIR"], env["OPENCLAW_CONFIG_PATH"]
-    env["OPENCLAW_GATEWAY_PORT"] = str(free_port())  # not the shared dev port 19001
+    env["OPENCLAW_GATEWAY_PORT"] = str(cli.port)  # not the shared dev port 19001
     return env
 
 

@@ -87,6 +87,23 @@ async def test_gateway_status_running(cli):
 
 
 @pytest_twisted.ensureDeferred
+async def test_gateway_status_probes_with_the_credentials_openclaw_probes_with(cli):
+    # The local gateway's secret is named only by gateway.remote.token (the gateway got it as
+    # --token): calls fall back to it, the probe does not, as in OpenClaw's CLI.
+    off = {"mode": "off"}  # the second config below is for the CLI only, not a reload
+    cli.install.write_config({"gateway": {"mode": "local", "port": cli.port, "reload": off, "remote": {"token": TOKEN}}})
+    await cli.gateway("--token", TOKEN)
+    assert (await cli.run("health")).code == 0
+    probe = await cli.run("gateway", "status", "--require-rpc")
+    assert probe.code == 1 and "RPC probe: failed" in probe.lines
+    # The environment may name it; a stale token there never shadows the config's own.
+    assert "RPC probe: ok" in (await cli.run("gateway", "status", env={"OPENCLAW_GATEWAY_TOKEN": TOKEN})).lines
+    cli.install.write_config({"gateway": {"mode": "local", "port": cli.port, "reload": off, "auth": {"token": TOKEN}}})
+    stale = await cli.run("gateway", "status", "--require-rpc", env={"OPENCLAW_GATEWAY_TOKEN": "wrong"})
+    assert stale.code == 0 and "RPC probe: ok" in stale.lines
+
+
+@pytest_twisted.ensureDeferred
 async def test_gateway_status_stopped(cli):
     result = await cli.run("gateway", "status")
     assert result.code == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,6 @@ from tests.e2e.processes import OPENCLAW, REPO, TWISTD, ChildProcess, spawn
 
 #: The gateway's ready line on the console: port and pid.
 LISTENING = r"listening on ws://127\.0\.0\.1:(\d+) \(PID (\d+)\)"
-
-
-def free_port() -> int:
-    """A loopback port nobody listened on a moment ago (bind 0, read, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Install:

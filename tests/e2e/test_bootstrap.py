@@ -18,7 +18,6 @@ from twisted.internet.protocol import Factory, Protocol
 
 from openclaw.cli.client import ConnectRejected
 from tests.conftest import TOKEN
-from tests.e2e.conftest import free_port
 
 
 @pytest_twisted.ensureDeferred
@@ -69,10 +68,10 @@ class _Hold(Protocol):
 
 
 @pytest_twisted.ensureDeferred
-async def test_dev_profile_bootstrap_and_port_precedence(launcher, reactor):
+async def test_dev_profile_bootstrap_and_port_precedence(launcher, reactor, ports):
     gw = launcher.install()
     devConfig = gw.home / ".openclaw-dev" / "openclaw.json"
-    envPort = free_port()
+    envPort = ports.reserve()
     bare = {"HOME": str(gw.home), "PATH": gw.env["PATH"], "NO_COLOR": "1"}
 
     # 1. Empty home, OPENCLAW_GATEWAY_PORT set: bootstrap the dev config, listen on the env port.
@@ -91,7 +90,7 @@ async def test_dev_profile_bootstrap_and_port_precedence(launcher, reactor):
     assert not (gw.home / ".openclaw" / "openclaw.json").exists()
 
     # From here on the dev config exists (no bootstrap) and names its own port and log.
-    configPort = free_port()
+    configPort = ports.reserve()
     written["gateway"]["port"] = configPort
     written["logging"] = {"file": str(gw.logFile)}
     devConfig.write_text(json.dumps(written))
@@ -126,9 +125,9 @@ async def test_dev_profile_bootstrap_and_port_precedence(launcher, reactor):
 
 
 @pytest_twisted.ensureDeferred
-async def test_config_port_beats_default(launcher):
+async def test_config_port_beats_default(launcher, ports):
     gw = launcher.install()
-    configPort = free_port()
+    configPort = ports.reserve()
     gw.local(port=configPort)
     child = launcher.openclaw(gw, "gateway")
     assert await launcher.listening(child) == configPort

@@ -11,7 +11,6 @@ import random
 
 import pytest_twisted
 
-from tests.e2e.conftest import free_port
 
 TRIALS = 6
 WRITES = 20  # per trial: under the 30-per-minute write limit
@@ -22,9 +21,9 @@ def _temp_files(install) -> list[str]:
 
 
 @pytest_twisted.ensureDeferred
-async def test_sigkill_during_config_writes_leaves_a_whole_config_and_no_temp_file_after_restart(launcher):
+async def test_sigkill_during_config_writes_leaves_a_whole_config_and_no_temp_file_after_restart(launcher, ports):
     gw = launcher.install()
-    port = free_port()
+    port = ports.reserve()
     gw.local(port=port)
     chooser = random.Random(20261207)
     for trial in range(TRIALS):

@@ -16,7 +16,7 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
 
 from openclaw import procs
-from tests.e2e.conftest import LISTENING, free_port
+from tests.e2e.conftest import LISTENING
 
 
 def _boots(gw) -> list[dict]:
@@ -107,10 +107,10 @@ async def _connect_when_back(launcher, port: int):
 
 
 @pytest_twisted.ensureDeferred
-async def test_twistd_daemon_files_live_in_the_state_dir_and_stop_and_restart_find_it(launcher):
+async def test_twistd_daemon_files_live_in_the_state_dir_and_stop_and_restart_find_it(launcher, ports):
     gw = launcher.install()
     gw.local()
-    port = free_port()
+    port = ports.reserve()
     pid = await _daemon(launcher, gw, port)
     try:
         assert procs.alive(pid) and pid != os.getpid()
@@ -143,12 +143,12 @@ async def test_twistd_daemon_files_live_in_the_state_dir_and_stop_and_restart_fi
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_second_daemon_for_the_same_state_dir_is_refused_by_its_pidfile(launcher):
+async def test_a_second_daemon_for_the_same_state_dir_is_refused_by_its_pidfile(launcher, ports):
     gw = launcher.install()
     gw.local()
-    pid = await _daemon(launcher, gw, free_port())
+    pid = await _daemon(launcher, gw, ports.reserve())
     try:
-        second = launcher.twistd(gw, "openclaw-gateway", "--port", str(free_port()), name="second")
+        second = launcher.twistd(gw, "openclaw-gateway", "--port", str(ports.reserve()), name="second")
         assert await second.exited() == 1
         assert f"Another twistd server is running, PID {pid}" in second.stderr + second.stdout
     finally:

@@ -11,7 +11,6 @@ import pytest
 import pytest_twisted
 
 from tests.conftest import TOKEN
-from tests.e2e.conftest import free_port
 
 EX_CONFIG = 78
 
@@ -108,10 +107,10 @@ async def test_unknown_key(launcher):
 
 
 @pytest_twisted.ensureDeferred
-async def test_lan_bind_without_auth(launcher):
+async def test_lan_bind_without_auth(launcher, ports):
     gw = launcher.install()
     gw.write_config({"gateway": {"mode": "local"}})
-    port = free_port()
+    port = ports.reserve()
     code, out, err = await _refused(launcher, gw, "gateway", "--bind", "lan", "--port", str(port))
     assert code == EX_CONFIG
     assert (

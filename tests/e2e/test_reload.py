@@ -12,7 +12,6 @@ import pytest_twisted
 
 from openclaw.cli.client import ConnectRejected
 from tests.conftest import TOKEN
-from tests.e2e.conftest import free_port
 from tests.e2e.processes import TIMEOUT
 
 NEW_TOKEN = "rotated-e2e-token-5f0c9a1b2d3e4f5a6b7c8d9e"
@@ -27,9 +26,9 @@ async def _closed_by_restart(client) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_edits_on_disk_rotate_the_token_survive_a_broken_save_and_move_the_port(launcher):
+async def test_edits_on_disk_rotate_the_token_survive_a_broken_save_and_move_the_port(launcher, ports):
     gw = launcher.install()
-    port = free_port()
+    port = ports.reserve()
     gw.local(port=port)
     child = launcher.openclaw(gw, "gateway")
     assert await launcher.listening(child) == port
@@ -50,7 +49,7 @@ async def test_edits_on_disk_rotate_the_token_survive_a_broken_save_and_move_the
     assert json.loads(json.dumps(gw.configPath.read_text())) == '{ "gateway": { "mode": "local", '
 
     # restart-required: the next valid save moves the gateway to another port
-    newPort = free_port()
+    newPort = ports.reserve()
     gw.local(token=NEW_TOKEN, port=newPort)
     await child.line(rf"gateway restarted on ws://127\.0\.0\.1:{newPort}", "stdout")
     await _closed_by_restart(session)
@@ -61,9 +60,9 @@ async def test_edits_on_disk_rotate_the_token_survive_a_broken_save_and_move_the
 
 
 @pytest_twisted.ensureDeferred
-async def test_sigusr1_restarts_in_process_on_the_same_port(launcher):
+async def test_sigusr1_restarts_in_process_on_the_same_port(launcher, ports):
     gw = launcher.install()
-    gw.local(port=free_port())
+    gw.local(port=ports.reserve())
     child = launcher.openclaw(gw, "gateway")
     port = await launcher.listening(child)
     session = await launcher.connect(port)

@@ -13,7 +13,6 @@ import pytest
 import pytest_twisted
 
 from openclaw.cli.client import ConnectRejected
-from tests.e2e.conftest import free_port
 
 OLD = "old-file-secret-token-31d2c0ffee9a8b7c6d5e4f"
 NEW = "new-file-secret-token-8f7e6d5c4b3a29180706f5"
@@ -37,10 +36,10 @@ def _config(gw, port: int, path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_start_up_fails_when_an_active_ref_cannot_be_resolved(launcher):
+async def test_start_up_fails_when_an_active_ref_cannot_be_resolved(launcher, ports):
     gw = launcher.install()
     path = _secrets_file(gw, OLD, mode=0o644)
-    _config(gw, free_port(), path)
+    _config(gw, ports.reserve(), path)
     child = launcher.openclaw(gw, "gateway")
     assert await child.exited() == 1
     assert (
@@ -52,10 +51,10 @@ async def test_start_up_fails_when_an_active_ref_cannot_be_resolved(launcher):
 
 
 @pytest_twisted.ensureDeferred
-async def test_secrets_reload_makes_a_rotated_file_secret_live(launcher):
+async def test_secrets_reload_makes_a_rotated_file_secret_live(launcher, ports):
     gw = launcher.install()
     path = _secrets_file(gw, OLD)
-    port = free_port()
+    port = ports.reserve()
     _config(gw, port, path)
     child = launcher.openclaw(gw, "gateway")
     await launcher.listening(child)

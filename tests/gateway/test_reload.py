@@ -17,7 +17,6 @@ from twisted.internet.task import Clock
 from twisted.logger import formatEvent, globalLogPublisher
 
 from tests.conftest import TOKEN, serving, start_gateway
-from tests.e2e.conftest import free_port
 
 NEW_TOKEN = "rotated-token-9876543210fedcba9876543210"
 WAIT = 10.0
@@ -77,10 +76,10 @@ def extra() -> dict:
 
 
 @pytest_twisted.async_yield_fixture
-async def running(reactor, environ, request, extra):
+async def running(reactor, environ, request, extra, ports):
     """A gateway on a configured port (no --port, so the config's port counts)."""
     clock = getattr(request, "param", None)
-    port = free_port()
+    port = ports.reserve()
     service = start_gateway(reactor, environ, _config(port, **extra), argv=(), clock=clock)
     async with serving(service, reactor) as gw:
         yield gw
@@ -140,9 +139,9 @@ async def test_security_rules_and_unresolvable_secrets_refuse_a_reload(running, 
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_port_change_restarts_onto_the_new_port(running, environ, logs):
+async def test_a_port_change_restarts_onto_the_new_port(running, environ, logs, ports):
     client = await running.connect()
-    newPort = free_port()
+    newPort = ports.reserve()
     needs = logs.wait(r"config change requires gateway restart \(gateway\.port\)")
     _write(environ, _config(newPort))
     await needs
@@ -192,11 +191,11 @@ class TestModeHot:
         return {"reload": {"mode": "hot"}}
 
     @pytest_twisted.ensureDeferred
-    async def test_a_restart_is_only_reported_and_hot_parts_apply(self, running, environ, logs):
+    async def test_a_restart_is_only_reported_and_hot_parts_apply(self, running, environ, logs, ports):
         client = await running.connect()
         port = running.service.port
         warned = logs.wait(r"config change requires gateway restart \(gateway\.port\); reload mode is hot")
-        _write(environ, _config(free_port(), NEW_TOKEN, reload={"mode": "hot"}))
+        _write(environ, _config(ports.reserve(), NEW_TOKEN, reload={"mode": "hot"}))
         await warned
         await running.service.reload.settled()
         assert running.service.port == port and running.service.settings.port == port
@@ -357,8 +356,8 @@ async def test_a_restart_inside_the_cooldown_says_it_is_deferred_and_why(running
 
 
 @pytest_twisted.ensureDeferred
-async def test_the_generated_and_saved_token_is_not_a_change(reactor, environ, logs):
-    port = free_port()
+async def test_the_generated_and_saved_token_is_not_a_change(reactor, environ, logs, ports):
+    port = ports.reserve()
     config = _config(port)
     del config["gateway"]["auth"]
     service = start_gateway(reactor, environ, config, argv=())

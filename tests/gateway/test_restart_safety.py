@@ -18,7 +18,6 @@ from twisted.logger import globalLogPublisher
 
 from openclaw.channels.manager import ChannelManager
 from tests.conftest import TOKEN, RunningGateway, local_config, make_gateway, start_gateway
-from tests.e2e.conftest import free_port
 from tests.gateway.test_reload import NEW_TOKEN, LogWaiter, _config, _write
 
 
@@ -91,26 +90,20 @@ async def test_a_stop_during_a_restart_binds_nothing_again(reactor, environ, log
 
 
 @pytest_twisted.ensureDeferred
-async def test_force_frees_the_port_only_at_start_up_and_a_restart_never_scans(reactor, environ, logs, monkeypatch):
+async def test_force_frees_the_port_only_at_start_up_and_a_restart_never_scans(reactor, environ, logs, monkeypatch, ports):
     from openclaw import portowner
 
     freed, scanned = [], []
-    monkeypatch.setattr(portowner, "free_port", lambda port, host, log: freed.append(port))
+    monkeypatch.setattr(portowner, "free_port", lambda port, host, log, grace: freed.append(port))
     monkeypatch.setattr(portowner, "describe", lambda port: scanned.append(port) or [])
-    first = free_port()
+    first = ports.reserve()
     service = start_gateway(reactor, environ, _config(first), argv=("--force",))
     assert freed == [first]
-    busy = socket.socket()
-    busy.bind(("127.0.0.1", 0))
-    busy.listen()
-    try:
-        failed = logs.wait(r"config restart failed: Gateway failed to start: another gateway instance")
-        back = logs.wait(rf"gateway restarted on ws://127\.0\.0\.1:{first}")
-        _write(environ, _config(busy.getsockname()[1]))
-        await failed
-        await back
-    finally:
-        busy.close()
+    failed = logs.wait(r"config restart failed: Gateway failed to start: another gateway instance")
+    back = logs.wait(rf"gateway restarted on ws://127\.0\.0\.1:{first}")
+    _write(environ, _config(ports.listen()))
+    await failed
+    await back
     assert freed == [first] and scanned == []  # nothing blocking ran on the reactor
     assert service.port == first
     await service.stopService()
@@ -170,8 +163,8 @@ async def test_a_restart_takes_the_secrets_as_they_resolve_when_it_runs(reactor,
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_save_while_a_reload_loads_is_not_lost(reactor, environ, logs, monkeypatch):
-    port = free_port()
+async def test_a_save_while_a_reload_loads_is_not_lost(reactor, environ, logs, monkeypatch, ports):
+    port = ports.reserve()
     service = start_gateway(reactor, environ, _config(port), argv=())
     debug = _config(port)
     debug["logging"]["level"] = "debug"

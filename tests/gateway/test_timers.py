@@ -89,18 +89,21 @@ async def test_no_connect_within_15s_closes_with_1000(gateway, gateway_clock):
 
 @pytest_twisted.ensureDeferred
 async def test_failed_auth_replies_are_delayed_and_escalate(gateway, gateway_clock):
-    delays = []
-    for _ in range(3):
+    limiter = gateway.service.hub.limiter
+    decided: list[float] = []
+    failed = limiter.failed
+    limiter.failed = lambda *args: decided.append(failed(*args)) or decided[-1]
+    for attempts in range(1, 4):
         attempt = Deferred.fromCoroutine(gateway.connect(token="wrong"))
+        await _until(gateway, lambda: len(decided) == attempts)
+        delay = decided[-1]
+        gateway_clock.advance(delay - 0.01)
         await _settle(gateway)
-        start = gateway_clock.seconds()
-        while not attempt.called:
-            gateway_clock.advance(0.05)
-            await _settle(gateway)
-        delays.append(round(gateway_clock.seconds() - start, 2))
+        assert not attempt.called
+        gateway_clock.advance(0.01)
         with pytest.raises(ConnectRejected):
             await attempt
-    assert delays == [0.25, 0.5, 1.0]
+    assert decided == [0.25, 0.5, 1.0]
 
 
 @pytest_twisted.ensureDeferred
@@ -119,6 +122,15 @@ async def test_a_refusal_due_after_the_handshake_timeout_is_still_sent(gateway, 
     [answer] = [f for f in client.frames if f.get("type") == "res"]
     assert answer["id"] == "c1" and answer["error"]["message"].startswith("unauthorized: gateway token mismatch")
     assert code == 1008
+
+
+async def _until(gateway, condition, rounds: int = 2000):
+    """Let real socket I/O run (the clock stands still) until C{condition()} holds."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await _settle(gateway)
+    raise AssertionError("the gateway never got there")
 
 
 async def _settle(gateway):

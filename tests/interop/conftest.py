@@ -14,8 +14,8 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import ensureDeferred
 
-from tests.conftest import TOKEN
-from tests.e2e.conftest import LISTENING, Install, free_port
+from tests.conftest import TOKEN, HeldPorts
+from tests.e2e.conftest import LISTENING, Install
 from tests.e2e.processes import OPENCLAW, ChildProcess, spawn
 from tests.interop.realopenclaw import NpmUnreachable, RealOpenClaw, install
 
@@ -89,7 +89,8 @@ def interop_config(real: RealOpenClaw, port: int) -> dict[str, Any]:
 async def interop(reactor, real_openclaw, tmp_path_factory):
     root = Path(tmp_path_factory.mktemp("interop"))
     site = Install(root)
-    port = free_port()
+    held = HeldPorts()  # module scope: the fixture holds its port itself
+    port = held.reserve()
     site.write_config(interop_config(real_openclaw, port))
     env = Interop(reactor, real_openclaw, site, port)
     try:
@@ -99,3 +100,4 @@ async def interop(reactor, real_openclaw, tmp_path_factory):
         yield env
     finally:
         await env.cleanup()
+        held.close()

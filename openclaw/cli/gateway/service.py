@@ -14,7 +14,10 @@ from twisted.internet.threads import deferToThread
 from twisted.python import usage
 
 from openclaw import procs
-from openclaw.cli.common import CliError, CommandOptions, Style, parse, print_json, run_cli
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import CommandOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli
 from openclaw.services import lifecycle
 from openclaw.services.identity import ServiceIdentity, identify
 from openclaw.services.lifecycle import Outcome, ServiceError

@@ -7,7 +7,10 @@ from typing import Any, MutableMapping
 import json5
 from twisted.python import usage
 
-from openclaw.cli.common import ClientOptions, parse, print_json, rpc, run_cli
+from openclaw.cli.connect import rpc
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import print_json
+from openclaw.cli.runner import run_cli
 
 
 class CallOptions(ClientOptions):

@@ -13,23 +13,20 @@ import sys
 import time
 from typing import Any, MutableMapping
 
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    Style,
+from openclaw.cli.connect import call, session
+from openclaw.cli.errors import CliError
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli
+from openclaw.cli.target import (
     Target,
-    call,
     configured_secret,
     local_secrets,
     local_url,
     make_target,
-    open_client,
-    parse,
-    print_json,
     resolve_target,
-    run_cli,
 )
-from openclaw.cli.gateway_status import capability
+from openclaw.cli.gateway.status import capability
 
 READ_CALLS = ("health", "status", "system-presence", "config.get")
 MULTIPLE = "multiple reachable gateway identities detected"
@@ -45,14 +42,14 @@ def targets(options: ProbeOptions) -> list[tuple[str, str, Target]]:
     local = options.local
     found: list[tuple[str, str, Target]] = []
     if options["url"]:
-        found.append(("explicit", "URL (explicit)", resolve_target(options)))
+        found.append(("explicit", "URL (explicit)", resolve_target(options, probe=True)))
     remoteUrl = local.get("gateway.remote.url")
     if isinstance(remoteUrl, str) and remoteUrl:
         active = local.get("gateway.mode") == "remote"
         token, password = configured_secret(local, "gateway.remote.token"), configured_secret(local, "gateway.remote.password")
         label = "Remote (configured)" if active else "Remote (configured, inactive)"
         found.append(("configuredRemote", label, make_target(local, remoteUrl, "config gateway.remote.url", "remote", token, password)))
-    token, password = local_secrets(local)
+    token, password = local_secrets(local, remoteFallback=False)
     if not options["url"]:
         token, password = options["token"] or token, options["password"] or password
     found.append(("localLoopback", "Local loopback", make_target(local, local_url(local, options["port"]), "local loopback", "local", token, password)))
@@ -65,25 +62,22 @@ async def probe_target(reactor: Any, targetId: str, target: Target, timeoutMs: i
         "id": targetId, "kind": targetId, "url": target.url,
         "connect": {"ok": False, "rpcOk": False, "scopeLimited": False},
     }
-    try:
-        client = await open_client(reactor, target, timeoutMs)
-    except CliError as e:
-        result["connect"]["error"] = e.message.splitlines()[0]
-        return result
     connect = result["connect"]
-    connect.update(ok=True, latencyMs=round((time.monotonic() - started) * 1000))
-    result["auth"] = {"role": "operator", "scopes": client.scopes, "capability": capability(client.scopes)}
-    result["server"] = (client.hello or {}).get("server")
     answers: dict[str, Any] = {}
     errors: list[str] = []
     try:
-        for method in READ_CALLS:
-            try:
-                answers[method] = await call(client, method, {} if method == "config.get" else None, timeoutMs)
-            except CliError as e:
-                errors.append(e.message.split(": ", 1)[-1])
-    finally:
-        client.close()
+        async with session(reactor, target, timeoutMs) as client:
+            connect.update(ok=True, latencyMs=round((time.monotonic() - started) * 1000))
+            result["auth"] = {"role": "operator", "scopes": client.scopes, "capability": capability(client.scopes)}
+            result["server"] = (client.hello or {}).get("server")
+            for method in READ_CALLS:
+                try:
+                    answers[method] = await call(client, method, {} if method == "config.get" else None, timeoutMs)
+                except CliError as e:
+                    errors.append(e.message.split(": ", 1)[-1])
+    except CliError as e:  # only connecting raises here
+        connect["error"] = e.message.splitlines()[0]
+        return result
     limited = [e for e in errors if e.startswith("missing scope")]
     connect["rpcOk"] = not errors
     connect["scopeLimited"] = bool(limited)

@@ -7,13 +7,41 @@ from typing import Mapping
 
 from twisted.python import usage
 
+from openclaw import VERSION
+from openclaw.cli.gateway import subcommand_lines
+from openclaw.gateway.service import Options
+
+USAGE = "\n".join([
+    "Usage: openclaw gateway [run] [options]",
+    "       openclaw gateway <subcommand> [options]   (openclaw gateway <subcommand> --help)",
+    "",
+    "Runs the gateway in the foreground: the same service as twistd openclaw-gateway.",
+    "",
+    *subcommand_lines(),
+    "",
+])
+
+
+class RunOptions(Options):
+    """The gateway's options as C{openclaw gateway} presents them: our usage, our version."""
+
+    def getSynopsis(self) -> str:
+        return USAGE  # kept whole: Twisted would strip the blank line before "Options:"
+
+    def opt_version(self) -> None:
+        """Print the version and exit."""
+        print(VERSION)
+        sys.exit(0)
+
+    opt_V = opt_version
+
 
 def main(argv: list[str], environ: Mapping[str, str]) -> int:
     from openclaw.gateway.process import ProcessOwner
-    from openclaw.gateway.service import Options, makeService
+    from openclaw.gateway.service import makeService
     from openclaw.gateway.settings import StartupError
 
-    options = Options(dict(environ))
+    options = RunOptions(dict(environ))
     try:
         options.parseOptions(argv)
     except usage.UsageError as e:

@@ -19,21 +19,13 @@ from typing import Any, Mapping, MutableMapping
 from twisted.internet.threads import deferToThread
 
 from openclaw import bindhost, portowner, services
-from openclaw.cli.common import (
-    CliError,
-    ClientOptions,
-    LocalConfig,
-    Style,
-    Target,
-    call,
-    local_url,
-    log_file,
-    open_client,
-    parse,
-    print_json,
-    resolve_target,
-    run_cli,
-)
+from openclaw.cli.connect import call, session
+from openclaw.cli.errors import CliError
+from openclaw.cli.localconfig import LocalConfig, log_file
+from openclaw.cli.options import ClientOptions, parse
+from openclaw.cli.output import Style, print_json
+from openclaw.cli.runner import run_cli
+from openclaw.cli.target import Target, local_url, resolve_target
 from openclaw.paths import configured_port, shorten
 
 TROUBLESHOOTING = "https://docs.openclaw.ai/troubleshooting"
@@ -74,19 +66,17 @@ async def probe(reactor: Any, target: Target, timeoutMs: int) -> dict[str, Any]:
     started = time.monotonic()
     result: dict[str, Any] = {"ok": False, "kind": "status", "url": target.url}
     try:
-        client = await open_client(reactor, target, timeoutMs)
-    except CliError as e:
+        async with session(reactor, target, timeoutMs) as client:
+            result["capability"] = capability(client.scopes)
+            result["version"] = ((client.hello or {}).get("server") or {}).get("version")
+            try:
+                await call(client, "status", None, timeoutMs)
+                result["ok"] = True
+            except CliError as e:
+                result["error"] = e.message
+    except CliError as e:  # only connecting raises here
         result.update(error=e.message.splitlines()[0], timedOut=e.extra.get("kind") == "timeout")
         return result
-    result["capability"] = capability(client.scopes)
-    result["version"] = ((client.hello or {}).get("server") or {}).get("version")
-    try:
-        await call(client, "status", None, timeoutMs)
-        result["ok"] = True
-    except CliError as e:
-        result["error"] = e.message
-    finally:
-        client.close()
     result["latencyMs"] = round((time.monotonic() - started) * 1000)
     return result
 
@@ -228,7 +218,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
         local = options.local
         report = await deferToThread(gather, options, local)
         if not options["no-probe"]:
-            target = resolve_target(options)
+            target = resolve_target(options, probe=True)
             if target.source == "local loopback":  # the service's own port wins over the config's
                 target = replace(target, url=report["gateway"]["probeUrl"])
             report["rpc"] = await probe(reactor, target, options.timeoutMs)
