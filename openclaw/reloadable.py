@@ -16,7 +16,7 @@ class ISettingsConsumer(Interface):
 
     def applySettings(settings, changedSections):
         """
-        Use C{settings} (a new L{openclaw.gateway.settings.GatewaySettings}) from now
+        Use C{settings} (a new L{openclaw.settings.GatewaySettings}) from now
         on. C{changedSections} (a frozenset, possibly empty) names the sections that
         differ from the running snapshot. Return False when a changed section of this
         consumer can only take effect through a restart.

@@ -39,7 +39,7 @@ from openclaw.services.runtime import running_gateways
 
 if TYPE_CHECKING:
     from openclaw.config.load import ConfigSource
-    from openclaw.gateway.settings import GatewaySettings
+    from openclaw.settings import GatewaySettings
 
 
 class _Failed(Exception):
@@ -133,7 +133,7 @@ def _get(options: GetOptions, paths: Paths, environ: Mapping[str, str]) -> int:
 
 def _check(environ: Mapping[str, str], paths: Paths) -> Callable[[ConfigSource], GatewaySettings]:
     # the gateway's own settings build is the check (imported here: only writes need it)
-    from openclaw.gateway.configcheck import offline_check
+    from openclaw.settings import offline_check
 
     return offline_check(environ, paths)
 

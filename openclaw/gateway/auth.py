@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from twisted.internet.interfaces import IReactorTime
 
 from openclaw.bindhost import is_loopback
-from openclaw.gateway.settings import RateLimit
+from openclaw.settings import RateLimit
 
 _MAX_BUCKETS = 10_000
 _FIRST_DELAY = 0.25

@@ -23,7 +23,7 @@ from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.pairing import PairingStore
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.methods import MethodRegistry
-from openclaw.gateway.settings import GatewaySettings
+from openclaw.settings import GatewaySettings
 from openclaw.protocol import scopes
 from openclaw.protocol.handshake import CLOSE_SERVICE_RESTART
 

@@ -20,7 +20,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from openclaw import portowner
-from openclaw.gateway.settings import GatewaySettings, StartupError
+from openclaw.settings import GatewaySettings, StartupError
 
 _log = Logger(namespace="gateway")
 

@@ -16,7 +16,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from openclaw.gateway.service import GatewayService
-from openclaw.gateway.settings import StartupError
+from openclaw.settings import StartupError
 
 _log = Logger(namespace="gateway")
 

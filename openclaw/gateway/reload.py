@@ -32,7 +32,7 @@ from openclaw.config.load import ConfigError
 from openclaw.config.outcome import restart_paths
 from openclaw.config.secrets import SecretResolutionError
 from openclaw.config.watch import ConfigWatcher
-from openclaw.gateway.settings import GatewaySettings, SecretsUnavailable, StartupError
+from openclaw.settings import GatewaySettings, SecretsUnavailable, StartupError
 from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="gateway/reload")

@@ -33,7 +33,7 @@ from openclaw.gateway.breaker import CrashLoopBreaker
 from openclaw.gateway.drain import drain, drain_budget_ms
 from openclaw.gateway.listener import BindModeListener, EndpointListener
 from openclaw.gateway.reload import RESTART_EXPECTED_MS, ReloadController
-from openclaw.gateway.settings import GatewaySettings, StartupError, build, resolve
+from openclaw.settings import GatewaySettings, StartupError, build, resolve
 from openclaw.gateway.tree import GatewayTree, ShellAccess
 from openclaw.logs import LogSettings, LogSink
 from openclaw.reloadable import ISettingsConsumer

@@ -19,7 +19,7 @@ import sys
 from openclaw.gateway import service
 from openclaw.gateway.process import ProcessOwner
 from openclaw.gateway.service import GatewayService
-from openclaw.gateway.settings import StartupError
+from openclaw.settings import StartupError
 from openclaw.paths import Paths, daemon_logfile, daemon_pidfile
 
 #: twistd's own defaults, which mean "not chosen by the user".

@@ -22,7 +22,7 @@ from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import channels, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system
 from openclaw.gateway.pairing import PairingStore
-from openclaw.gateway.settings import GatewaySettings
+from openclaw.settings import GatewaySettings
 from openclaw.gateway.site import make_port_factory
 from openclaw.logs import LogSink
 from openclaw.reloadable import ISettingsConsumer

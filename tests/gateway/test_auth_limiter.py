@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 
 from openclaw.gateway.auth import Client, FailureLimiter, is_direct_local, secret_matches
-from openclaw.gateway.settings import RateLimit
+from openclaw.settings import RateLimit
 
 
 LOCAL = Client.of("127.0.0.1", None)

@@ -8,7 +8,7 @@ from twisted.application.service import Application, IService, MultiService
 
 from openclaw.cli.client import connect
 from openclaw.gateway.service import Options, makeService
-from openclaw.gateway.settings import StartupError
+from openclaw.settings import StartupError
 from tests.conftest import TOKEN, local_config, write_config
 
 

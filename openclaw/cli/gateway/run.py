@@ -39,7 +39,7 @@ class RunOptions(Options):
 def main(argv: list[str], environ: Mapping[str, str]) -> int:
     from openclaw.gateway.process import ProcessOwner
     from openclaw.gateway.service import makeService
-    from openclaw.gateway.settings import StartupError
+    from openclaw.settings import StartupError
 
     options = RunOptions(dict(environ))
     try:

@@ -28,7 +28,7 @@ from openclaw.config.revision import revision, same_revision
 from openclaw.config.schema import SCHEMA
 from openclaw.config.secrets import CREDENTIAL_SURFACE, REDACTED, redact_config, sensitive_paths
 from openclaw.config.write import config_text, write_config
-from openclaw.gateway.configcheck import settings_check
+from openclaw.settings import settings_check
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.protocol import scopes
 from openclaw.protocol.errors import INVALID_REQUEST, UNAVAILABLE, GatewayError

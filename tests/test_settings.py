@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openclaw.config.load import ConfigSource
-from openclaw.gateway.settings import StartupError, resolve
+from openclaw.settings import StartupError, resolve
 from tests.conftest import TOKEN, write_config
 
 
@@ -178,7 +178,7 @@ def test_persist_token_never_overwrites_a_configured_token(environ):
 
 def test_validating_a_config_never_writes_a_generated_token(environ):
     from openclaw.config.load import load_source
-    from openclaw.gateway.settings import build
+    from openclaw.settings import build
     from openclaw.paths import Paths
 
     path = write_config(environ, {"gateway": {"mode": "local", "auth": {"mode": "token"}}})
@@ -201,7 +201,7 @@ def test_trusted_proxies_are_in_use_not_warned_about(environ):
 def test_sections_default_when_the_config_says_nothing():
     from openclaw.agents.settings import AgentEntry, AgentsSettings
     from openclaw.channels.settings import ChannelsSettings
-    from openclaw.gateway.settings import ReloadSettings
+    from openclaw.settings import ReloadSettings
 
     assert ReloadSettings.fromConfig({}) == ReloadSettings("hybrid", 300, 300_000, True)
     assert AgentsSettings.fromConfig({}).agents == (AgentEntry("main"),)
@@ -212,7 +212,7 @@ def test_sections_default_when_the_config_says_nothing():
 def test_sections_take_their_part_of_the_config():
     from openclaw.agents.settings import AgentEntry, AgentsSettings, HeartbeatSettings
     from openclaw.channels.settings import ChannelsSettings
-    from openclaw.gateway.settings import ReloadSettings
+    from openclaw.settings import ReloadSettings
 
     config = {
         "gateway": {"reload": {"mode": "off", "debounceMs": 50, "deferralTimeoutMs": 1000}},
@@ -232,7 +232,7 @@ def test_sections_take_their_part_of_the_config():
 
 
 def test_built_settings_carry_every_section(environ):
-    from openclaw.gateway.settings import build
+    from openclaw.settings import build
     from openclaw.paths import Paths
 
     config = {"gateway": {"mode": "local", "auth": {"token": "t" * 32}, "trustedProxies": ["10.0.0.1"],

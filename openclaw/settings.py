@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from openclaw import paths as P
 from openclaw.agents.settings import AgentsSettings
@@ -467,4 +467,35 @@ def _refuse_without_auth(bindMode: str, host: str, port: int) -> None:
         "Run openclaw gateway status --deep for diagnostics.",
         EX_CONFIG,
     )
+
+
+# the settings build as a config check ---------------------------------------
+#
+# The settings build is the C{validate} step of the one config write
+# (L{openclaw.config.write.write_config}): a config the gateway would refuse at
+# reload is refused before it is written, with the text the reload would log.
+# The gateway's own writes (C{config.set|patch|apply}) build with its flags,
+# environment and runtime token. C{openclaw config set} builds as a gateway started
+# from the same shell would (no flags; the shell's environment and dotenv files),
+# never writes a generated token, and checks exec secret providers without running
+# them: editing the config must not run programs or prompt for secrets.
+
+
+def settings_check(
+    buildSettings: Callable[[ConfigSource], GatewaySettings],
+) -> Callable[[ConfigSource], GatewaySettings]:
+    """C{buildSettings}, with its refusal (L{StartupError}) as a L{ConfigError}."""
+
+    def check(source: ConfigSource) -> GatewaySettings:
+        try:
+            return buildSettings(source)
+        except StartupError as e:
+            raise ConfigError(source.path, [e.message]) from None
+
+    return check
+
+
+def offline_check(environ: Mapping[str, str], paths: P.Paths) -> Callable[[ConfigSource], GatewaySettings]:
+    """The check C{openclaw config set|unset} runs (see above)."""
+    return settings_check(lambda source: build({}, environ, paths, source, persist=False, runExec=False))
 
