@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from twisted.internet.defer import Deferred, DeferredSemaphore
+from twisted.internet.defer import CancelledError, Deferred, DeferredSemaphore
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
@@ -81,13 +81,21 @@ class Calls:
         if self._threads is None:
             self._threads = DeferredSemaphore(THREAD_SHARE)
         pool = self._reactor.getThreadPool()
-        return self._threads.run(deferToThreadPool, self._reactor, pool, fn, *args, **kwargs)
+        return self._threads.run(deferToThreadPool, self._reactor, pool, self._unlessClosed, fn, args, kwargs)
+
+    def _unlessClosed(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        """In a thread: C{fn}, unless the connection closed while it waited for the thread."""
+        if self.closed:
+            raise CancelledError()
+        return fn(*args, **kwargs)
 
     def close(self) -> None:
         """The connection closed: end everything it had going on."""
         self.closed = True
         calls, self._inFlight = self._inFlight, {}
-        for ctx, answered in calls.items():
+        # newest first: requests still waiting for a thread go before the running ones
+        # give their threads back, so none of them starts meanwhile
+        for ctx, answered in reversed(calls.items()):
             _run(ctx.connectionLost, ctx.method)
             answered.cancel()
         subscriptions, self._subscriptions = self._subscriptions, {}

@@ -408,7 +408,7 @@ class GatewayConnection(WebSocketServerProtocol):
             self._trace(False, method, started)
             return
         d = maybeDeferred(handler, params, ctx)
-        if not d.called:
+        if not d.called or d.paused:  # paused: its result waits on another Deferred
             self.calls.track(ctx, d)
         d.addCallbacks(
             lambda result: self._send(frames.response(requestId, result)),

@@ -7,102 +7,65 @@ be written), and keeps serving everyone else meanwhile.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import socket
-import struct
-
 import pytest_twisted
-from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.protocol import Protocol
 from twisted.internet.task import deferLater
 from twisted.logger import globalLogPublisher
 
 from openclaw.gateway import connection
-from tests.conftest import TOKEN
+from tests.support.rawws import open_raw
 
 
-def masked(payload: bytes, opcode: int = 0x1) -> bytes:
-    """One masked client frame."""
-    mask = os.urandom(4)
-    n = len(payload)
-    if n < 126:
-        head = bytes([0x80 | opcode, 0x80 | n])
-    elif n < 65536:
-        head = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", n)
-    else:
-        head = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", n)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
-def _connect_frame() -> bytes:
-    params = {
-        "minProtocol": 4, "maxProtocol": 4, "role": "operator", "scopes": ["operator.read"],
-        "client": {"id": "cli", "version": "test", "platform": "linux", "mode": "cli"},
-        "auth": {"token": TOKEN},
-    }
-    return masked(json.dumps({"type": "req", "id": "c", "method": "connect", "params": params}).encode())
-
-
-class NonReader(Protocol):
-    """Upgrades, connects, reads up to hello-ok, then never reads again."""
-
-    def __init__(self) -> None:
-        self.received = b""
-        self.hello: Deferred = Deferred()
-
-    def connectionMade(self) -> None:
-        sock = self.transport.getHandle()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.transport.write(
-            (
-                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        self.transport.write(_connect_frame())
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += data
-        if b'"hello-ok"' in self.received and not self.hello.called:
-            self.transport.pauseProducing()  # from now on, never read
-            self.hello.callback(None)
-
-    def send(self, frame: dict) -> None:
-        self.transport.write(masked(json.dumps(frame).encode()))
-
-
-async def _non_reader(reactor, gateway) -> NonReader:
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", gateway.service.port)
-    client = await connectProtocol(endpoint, NonReader())
-    await client.hello.addTimeout(10, reactor)
-    return client
-
-
-def _server_side_of(gateway, known: set):
+def _newest_server_side(gateway, known: set):
     (conn,) = [c for c in gateway.service.hub.clients.values() if c.connId not in known]
     return conn
 
 
-async def _turns(reactor, n: int = 1) -> None:
-    for _ in range(n):
-        await deferLater(reactor, 0, lambda: None)
+async def _turn(reactor) -> None:
+    await deferLater(reactor, 0, lambda: None)
 
 
 @pytest_twisted.ensureDeferred
 async def test_requests_of_a_client_that_does_not_read_wait_in_its_socket(reactor, gateway):
-    slow = await _non_reader(reactor, gateway)
-    server = _server_side_of(gateway, set())
+    slow = await open_raw(reactor, gateway.service.port, rcvbuf=1024)
+    server = _newest_server_side(gateway, set())
+    slow.transport.pauseProducing()  # from now on, never read
     for n in range(20_000):
         slow.send({"type": "req", "id": str(n), "method": "health"})
-    # let the gateway read, answer and try to write, for a while
-    for _ in range(200):
-        await _turns(reactor)
-    assert server._paused
-    queued = connection._buffered(server.transport)
-    assert queued < 2 * 65_536 + 65_536 * 20  # a read's worth of answers, not 20 000 of them
+    for _ in range(200):  # let the gateway read, answer and write for a while
+        await _turn(reactor)
+    assert server._paused  # it stopped reading the requests
+    assert connection._buffered(server.transport) < 2_000_000  # one read's answers, not 20 000
     other = await gateway.connect()
     assert (await other.call("health"))["ok"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_client_that_does_not_read_is_closed_and_dropped(reactor, gateway, monkeypatch):
+    monkeypatch.setattr(connection, "MAX_BUFFERED_BYTES", 256 * 1024)
+    other = await gateway.connect()
+    known = set(gateway.service.hub.clients)
+    slow = await open_raw(reactor, gateway.service.port, rcvbuf=1024)
+    server = _newest_server_side(gateway, known)
+    slow.transport.pauseProducing()
+    logged: list[dict] = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        hub = gateway.service.hub
+        big = "x" * 65_536  # only the slow client gets these (our schema-checked client could not)
+        for n in range(400):  # bounded: 25 MiB, far more than the limit and the kernel's buffers
+            if server.phase != "ready":
+                break
+            hub.broadcast("tick", {"ts": n})
+            server.sendEvent("tick", {"ts": n, "padding": big}, None)
+            await _turn(reactor)  # the reactor writes what the kernel takes
+        assert server.phase == "closing"
+        await server.whenClosed()  # the close frame cannot be written: dropped after the grace
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    slow.transport.resumeProducing()  # reading again, it finds the connection gone
+    await slow.lost.addTimeout(30, reactor)
+    assert [e["log_format"] for e in logged if e.get("log_namespace") == "gateway/ws" and "slow consumer" in e.get("log_format", "")]
+    (record,) = [r for r in hub.diagnostics.snapshot()["events"] if r.get("reason") == "slow_consumer"]
+    assert record["bytes"] > 256 * 1024
+    assert (await other.call("health"))["ok"]
+    assert [e["event"] for e in other.events].count("tick") >= 1
