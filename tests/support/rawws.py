@@ -40,21 +40,31 @@ def connect_request(requestId: str = "c") -> dict:
     return {"type": "req", "id": requestId, "method": "connect", "params": params}
 
 
-def server_frames(data: bytes) -> list[tuple[int, bytes]]:
-    """The (opcode, payload) of each complete unmasked frame after the HTTP head."""
-    data = data[data.index(b"\r\n\r\n") + 4 :] if b"\r\n\r\n" in data else b""
-    out = []
-    while len(data) >= 2:
-        n, at = data[1] & 0x7F, 2
+def _parse(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """The complete unmasked frames at the start of C{data}, and how many bytes they took."""
+    out, used = [], 0
+    while len(data) - used >= 2:
+        n, at = data[used + 1] & 0x7F, used + 2
         if n == 126:
-            n, at = struct.unpack("!H", data[2:4])[0], 4
+            if len(data) < at + 2:
+                break
+            n, at = struct.unpack("!H", data[at : at + 2])[0], at + 2
         elif n == 127:
-            n, at = struct.unpack("!Q", data[2:10])[0], 10
+            if len(data) < at + 8:
+                break
+            n, at = struct.unpack("!Q", data[at : at + 8])[0], at + 8
         if len(data) < at + n:
             break
-        out.append((data[0] & 0x0F, data[at : at + n]))
-        data = data[at + n :]
-    return out
+        out.append((data[used] & 0x0F, data[at : at + n]))
+        used = at + n
+    return out, used
+
+
+def server_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """The (opcode, payload) of each complete frame after the HTTP head."""
+    if b"\r\n\r\n" not in data:
+        return []
+    return _parse(data[data.index(b"\r\n\r\n") + 4 :])[0]
 
 
 def close_of(data: bytes) -> tuple[int, str] | None:
@@ -71,15 +81,19 @@ def messages(data: bytes) -> list[dict]:
 
 class RawClient(Protocol):
     """
-    Upgrades and (with C{connect}) sends the connect request; records every byte.
-    C{challenged}/C{hello} fire when those arrive, C{lost} when the TCP connection ends.
-    With C{rcvbuf} the socket gets that small a receive buffer.
+    Upgrades and (with C{connect}) sends the connect request; records every byte and
+    answers a close frame with one, as a client should. C{challenged}/C{hello} fire
+    when those arrive, C{lost} when the TCP connection ends. With C{rcvbuf} the
+    socket gets that small a receive buffer.
     """
 
     def __init__(self, connect: bool = True, rcvbuf: int | None = None) -> None:
         self.received = b""
         self._connect = connect
         self._rcvbuf = rcvbuf
+        self._pending = b""
+        self._head = True
+        self._waiting: list[tuple[bytes, Deferred]] = []
         self.challenged: Deferred = Deferred()
         self.hello: Deferred = Deferred()
         self.lost: Deferred = Deferred()
@@ -97,15 +111,44 @@ class RawClient(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         self.received += data
-        if not self.challenged.called and b"connect.challenge" in self.received:
-            self.challenged.callback(None)
-            if self._connect:
-                self.send(connect_request())
-        if not self.hello.called and b'"hello-ok"' in self.received:
-            self.hello.callback(None)
+        self._pending += data
+        if self._head:
+            if b"\r\n\r\n" not in self._pending:
+                return
+            self._head = False
+            self._pending = self._pending[self._pending.index(b"\r\n\r\n") + 4 :]
+        parsed, used = _parse(self._pending)
+        self._pending = self._pending[used:]
+        for opcode, payload in parsed:
+            if opcode == 0x8:
+                self.sendRaw(payload[:2], opcode=0x8)
+            elif opcode == 0x1 and b"connect.challenge" in payload and not self.challenged.called:
+                self.challenged.callback(None)
+                if self._connect:
+                    self.send(connect_request())
+            elif opcode == 0x1 and b'"hello-ok"' in payload and not self.hello.called:
+                self.hello.callback(None)
+        waiting, self._waiting = self._waiting, []
+        for marker, d in waiting:
+            if marker in self.received:
+                d.callback(None)
+            else:
+                self._waiting.append((marker, d))
+
+    def until(self, marker: bytes) -> Deferred:
+        """Fires once C{marker} was received, or the connection ended."""
+        d: Deferred = Deferred()
+        if marker in self.received or self.lost.called:
+            d.callback(None)
+        else:
+            self._waiting.append((marker, d))
+        return d
 
     def connectionLost(self, reason) -> None:
         self.lost.callback(self.received)
+        waiting, self._waiting = self._waiting, []
+        for _, d in waiting:
+            d.callback(None)
 
     def send(self, frame: dict) -> None:
         self.sendRaw(json.dumps(frame).encode())
