@@ -480,6 +480,8 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _slowConsumer(self, adding: int = 0) -> None:
         """Close a client that does not read (1008); autobahn aborts if the close cannot be written either."""
+        if self._slow:
+            return
         queued = _buffered(self.transport) + adding
         _log.warn(
             "slow consumer conn={conn} peer={peer}: {queued} bytes queued; closing 1008",
