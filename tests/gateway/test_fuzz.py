@@ -9,6 +9,8 @@ Seeded and bounded, so it runs the same examples in the same few seconds every t
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 
 import pytest
 import pytest_twisted
@@ -81,6 +83,21 @@ class _Watch:
         globalLogPublisher.removeObserver(self)
 
 
+@contextmanager
+def _default_recursion_limit():
+    """
+    Hypothesis raises the recursion limit while it runs an example; the gateway runs
+    with Python's default, and recursion that overflows it (say, validating deeply
+    nested JSON) is what these examples must be able to find.
+    """
+    raised = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(raised)
+
+
 def _check_sent(received: bytes) -> None:
     for frame in messages(received):
         assert_valid_frame(frame)
@@ -99,8 +116,9 @@ def watched(gateway):
 async def test_first_frame(reactor, watched, payload):
     other = watched.clients[0] if watched.clients else await watched.connect()
     client = await open_raw(reactor, watched.service.port, connect=False)
-    client.sendRaw(payload)
-    received = await client.lost.addTimeout(10, reactor)
+    with _default_recursion_limit():
+        client.sendRaw(payload)
+        received = await client.lost.addTimeout(10, reactor)
     close = close_of(received)
     assert close is not None and close[0] in CLOSE_CODES, (payload[:80], close)
     _check_sent(received)
@@ -113,9 +131,10 @@ async def test_first_frame(reactor, watched, payload):
 async def test_frame_after_hello(reactor, watched, payload):
     other = watched.clients[0] if watched.clients else await watched.connect()
     client = await open_raw(reactor, watched.service.port)
-    client.sendRaw(payload)
-    client.send({"type": "req", "id": "fuzz-probe", "method": "last-heartbeat"})
-    await client.until(b'"fuzz-probe"').addTimeout(10, reactor)
+    with _default_recursion_limit():
+        client.sendRaw(payload)
+        client.send({"type": "req", "id": "fuzz-probe", "method": "last-heartbeat"})
+        await client.until(b'"fuzz-probe"').addTimeout(10, reactor)
     if client.lost.called:  # only a protocol-level fault (invalid UTF-8) may close it
         close = close_of(client.received)
         assert close is not None and close[0] in {1002, 1007}, (payload[:80], close)
