@@ -12,7 +12,7 @@ import pytest
 import pytest_twisted
 
 from openclaw.protocol import frames
-from tests.support.rawws import close_of, connect_request, messages, open_raw
+from tests.support.rawws import close_of, connect_request, open_raw
 
 
 @pytest.mark.parametrize(
