@@ -13,14 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 from twisted.internet.interfaces import IPushProducer
 
-from openclaw.gateway import auth, deviceauth
+from openclaw.gateway import auth, deviceauth, heap
 from openclaw.bindhost import is_loopback
+from openclaw.gateway.calls import Calls, too_many_in_flight
 from openclaw.gateway.methods import CallContext
 from openclaw.protocol import frames, handshake, scopes
 from openclaw.protocol.errors import INVALID_REQUEST, UNAVAILABLE, GatewayError
@@ -37,6 +38,8 @@ SLOW_CALL_MS = 50
 _LOGGED_NAME_MAX = 80
 CLOSE_INTERNAL_ERROR = 1011
 _CLOSE_REASON_MAX = 120
+#: How long a close frame we owe the peer may take to drain before the TCP connection is aborted.
+CLOSE_FLUSH_TIMEOUT = 2.0
 
 
 def _truncate(reason: str) -> str:
@@ -70,17 +73,29 @@ class GatewayConnection(WebSocketServerProtocol):
         self._nonce = ""
         self._timer = None
         self._paused = False
-        self._bufferedWhilePaused = 0
+        self._flushOnDrop = False
+        self._dropTimer = None
+        self._slow = False
         self._awaitingPong = False
         self._closedWaiters: list[Deferred] = []
         self._peerIp = ""
         self._peer = ""
         self._local = False
         self._headers: dict[str, str] = {}
+        #: What handlers have going on here (from hello-ok on).
+        self.calls: Calls | None = None
 
     @property
     def hub(self):
         return self.factory.hub
+
+    @property
+    def peerIp(self) -> str:
+        return self._peerIp
+
+    @property
+    def open(self) -> bool:
+        return self.phase == "ready"
 
     # WebSocket lifecycle -----------------------------------------------------
 
@@ -121,14 +136,22 @@ class GatewayConnection(WebSocketServerProtocol):
         if self.phase == "ready":
             _log.debug("client closed conn={conn} code={code}", conn=self.connId, code=code)
         self.phase = "closed"
+        if self.calls is not None:
+            self.calls.close()
         self.hub.closed(self)
         waiters, self._closedWaiters = self._closedWaiters, []
         for d in waiters:
             d.callback(None)
 
     def keepalive(self) -> None:
-        """Ping, unless the last ping went unanswered: then the peer is gone."""
+        """
+        Ping, unless the last ping went unanswered: then the peer is gone, or (when
+        it has not been reading what we send, so we stopped reading it) too slow.
+        """
         if self._awaitingPong:
+            if self._paused:
+                self._slowConsumer()
+                return
             _log.info("ping timeout conn={conn}; dropping", conn=self.connId)
             self.abort()
             return
@@ -139,22 +162,50 @@ class GatewayConnection(WebSocketServerProtocol):
         self._awaitingPong = False
 
     def connectionLost(self, reason) -> None:
+        if self._dropTimer is not None and self._dropTimer.active():
+            self._dropTimer.cancel()
+        self._dropTimer = None
         super().connectionLost(reason)
-        # autobahn resolves is_closed with the protocol itself: a cycle that would
-        # keep every closed connection alive until the next full garbage collection.
+        # autobahn resolves is_closed with the protocol itself, and the transport
+        # refers to us as we do to it: cycles that would keep every closed connection
+        # (and what its transport still buffered) alive until the next full collection.
         self.is_closed = None
+        self.transport = None
+        if self._slow:  # it may have left the buffered-bytes limit behind
+            self.hub.clock.callLater(0, heap.give_back)
 
     # producer: tells us when the peer stops reading ---------------------------
 
     def pauseProducing(self) -> None:
+        """
+        The peer does not read what we send as fast as we send it: stop reading its
+        requests too, so a client that never reads cannot make us answer (and
+        buffer) without end; what it sent waits in its own socket.
+        """
         self._paused = True
+        self.transport.pauseProducing()
 
     def resumeProducing(self) -> None:
         self._paused = False
-        self._bufferedWhilePaused = 0
+        self.transport.resumeProducing()
 
     def stopProducing(self) -> None:
         self._paused = True
+
+    # protocol errors ---------------------------------------------------------
+
+    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
+        # autobahn answers a protocol error (say, a close frame with code 999) with a
+        # close frame, then takes the peer's close frame that caused it as the reply
+        # and aborts the TCP connection: the abort throws our close frame away unsent.
+        self._flushOnDrop = True
+        super()._fail_connection(code, reason)
+
+    def dropConnection(self, abort: bool = False) -> None:
+        if abort and self._flushOnDrop and self.state != self.STATE_CLOSED:
+            abort = False  # let the close frame we owe drain first, for a little while
+            self._dropTimer = self.hub.clock.callLater(CLOSE_FLUSH_TIMEOUT, self.transport.abortConnection)
+        super().dropConnection(abort)
 
     # handshake ---------------------------------------------------------------
 
@@ -166,7 +217,10 @@ class GatewayConnection(WebSocketServerProtocol):
     def _connect(self, payload: bytes) -> None:
         try:
             frame = frames.decode(payload)
-        except ValueError:
+        except frames.TooDeep:
+            self._reject(None, handshake.invalid_frame())
+            return
+        except ValueError:  # not JSON: closed as OpenClaw does, without a reason
             self.closeWith(handshake.CLOSE_NORMAL)
             return
         requestId = frame.get("id") if isinstance(frame, dict) else None
@@ -278,6 +332,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self.client = params["client"]
         self.scopes = tuple(granted)
         self.phase = "ready"
+        self.calls = Calls(self.factory.reactor)
         self.maxMessagePayloadSize = self.maxFramePayloadSize = MAX_PAYLOAD
         self._send(frames.response(requestId, self._hello(granted, grant)))
         _log.debug(
@@ -326,6 +381,9 @@ class GatewayConnection(WebSocketServerProtocol):
     def _request(self, payload: bytes) -> None:
         try:
             frame = frames.decode(payload)
+        except frames.TooDeep as e:
+            self._fail("invalid", GatewayError(INVALID_REQUEST, f"invalid request frame: {e}"))
+            return
         except ValueError:
             return  # malformed JSON after hello is ignored, as OpenClaw does
         problem = check("RequestFrame", frame)
@@ -341,16 +399,18 @@ class GatewayConnection(WebSocketServerProtocol):
         if params is None:
             params = {}
         started = self.hub.clock.seconds()
-        ctx = CallContext(
-            self.connId, self.role, self.scopes, self.client["id"], self.client["mode"], self.deviceId, self._peerIp
-        )
+        ctx = CallContext(self, requestId, method)
         try:
+            if self.calls.full():
+                raise too_many_in_flight(method)
             handler = self.hub.methods.resolve(method, params, ctx).handler
         except GatewayError as error:
             self._fail(requestId, error)
             self._trace(False, method, started)
             return
         d = maybeDeferred(handler, params, ctx)
+        if not d.called or d.paused:  # paused: its result waits on another Deferred
+            self.calls.track(ctx, d)
         d.addCallbacks(
             lambda result: self._send(frames.response(requestId, result)),
             lambda failure: self._failed(requestId, method, failure),
@@ -368,7 +428,9 @@ class GatewayConnection(WebSocketServerProtocol):
         elif settings.verbose:
             _log.debug("⇄ res ✓ {method} {ms}ms conn={conn}", method=method, ms=ms, conn=self.connId)
 
-    def _failed(self, requestId: str, method: str, failure: Failure) -> bool:
+    def _failed(self, requestId: str, method: str, failure: Failure) -> bool | None:
+        if failure.check(CancelledError) and self.phase == "closed":
+            return None  # cancelled because its connection closed: nobody to answer
         if failure.check(GatewayError):
             self._fail(requestId, failure.value)
             return False
@@ -378,6 +440,26 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _fail(self, requestId: str, error: GatewayError) -> None:
         self._send(frames.error_response(requestId, error))
+
+    # what handlers may do here (through their CallContext) --------------------
+
+    def answer(self, requestId: str, payload: Any) -> None:
+        self._send(frames.response(requestId, payload))
+
+    def emit(self, event: str, payload: Any, dropIfSlow: bool) -> None:
+        if not self.hub.methods.sends(event):
+            raise ValueError(f"event {event} is not registered")
+        if scopes.may_receive(self.scopes, event):
+            self.sendEvent(event, payload, None, dropIfSlow)
+
+    def subscribe(self, name: str, stop) -> None:
+        self.calls.subscribe(name, stop)
+
+    def unsubscribe(self, name: str) -> bool:
+        return self.calls.unsubscribe(name)
+
+    def inThread(self, fn, *args: Any, **kwargs: Any) -> Deferred:
+        return self.calls.inThread(fn, *args, **kwargs)
 
     # sending -----------------------------------------------------------------
 
@@ -389,17 +471,29 @@ class GatewayConnection(WebSocketServerProtocol):
         if self.phase == "closed" or self.state != self.STATE_OPEN:
             return
         data = frames.encode(frame)
-        if self._paused:
-            if self._bufferedWhilePaused + len(data) > MAX_BUFFERED_BYTES:
-                if not dropIfSlow:
-                    self.hub.diagnostics.record(
-                        "payload.large", surface="gateway.ws", action="rejected", reason="slow_consumer",
-                        bytes=self._bufferedWhilePaused + len(data), limitBytes=MAX_BUFFERED_BYTES,
-                    )
-                    self.closeWith(handshake.CLOSE_POLICY, "slow consumer")
-                return
-            self._bufferedWhilePaused += len(data)
+        # Only a paused transport (the peer not keeping up) can hold much: it pauses
+        # us once it buffers 64 KiB.
+        if self._paused and _buffered(self.transport) + len(data) > MAX_BUFFERED_BYTES:
+            if not dropIfSlow:
+                self._slowConsumer(len(data))
+            return
         self.sendMessage(data)
+
+    def _slowConsumer(self, adding: int = 0) -> None:
+        """Close a client that does not read (1008); autobahn aborts if the close cannot be written either."""
+        if self._slow:
+            return
+        queued = _buffered(self.transport) + adding
+        _log.warn(
+            "slow consumer conn={conn} peer={peer}: {queued} bytes queued; closing 1008",
+            conn=self.connId, peer=self._peer, queued=queued,
+        )
+        self.hub.diagnostics.record(
+            "payload.large", surface="gateway.ws", action="rejected", reason="slow_consumer",
+            bytes=queued, limitBytes=MAX_BUFFERED_BYTES,
+        )
+        self._slow = True
+        self.closeWith(handshake.CLOSE_POLICY, "slow consumer")
 
     def closeWith(self, code: int, reason: str = "") -> None:
         self._cancelTimer()
@@ -428,6 +522,16 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _nowMs(self) -> int:
         return int(self.hub.clock.seconds() * 1000)
+
+
+def _buffered(transport: Any) -> int:
+    """
+    The bytes a TCP transport holds that the kernel has not taken yet (twisted's
+    C{FileDescriptor} keeps them in C{dataBuffer} past C{offset}, and in
+    C{_tempDataBuffer}); 0 for a transport that does not buffer that way.
+    """
+    pending = getattr(transport, "dataBuffer", b"")
+    return len(pending) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
 
 
 def _class_attribute(value: Any) -> Any:

@@ -37,7 +37,8 @@ CLOSE_GRACE = 2.0
 #: WebSocket ping period; a client that has not answered the previous ping is dropped.
 PING_INTERVAL = 25.0
 
-EVENTS = ("connect.challenge", "tick", "health", "presence", "shutdown", "device.pair.requested", "device.pair.resolved")
+#: The events the hub itself sends; method families add theirs (C{registry.addEvent}).
+EVENTS = ("connect.challenge", "tick", "health", "presence", "shutdown")
 
 
 class Hub(Service):
@@ -56,6 +57,8 @@ class Hub(Service):
         self.channels = channels
         self.clock = clock
         self.methods = methods
+        for event in EVENTS:
+            methods.addEvent(event)
         self.bootId = str(uuid.uuid4())
         self.startedAt = clock.seconds()
         self.presence = Presence(clock, self.bootId)
@@ -173,11 +176,13 @@ class Hub(Service):
         return {"defaultAgentId": agentId, "mainKey": "main", "mainSessionKey": f"agent:{agentId}:main", "scope": "per-sender"}
 
     def features(self) -> dict[str, list[str]]:
-        return {"methods": self.methods.names(), "events": list(EVENTS)}
+        return {"methods": self.methods.names(), "events": self.methods.events()}
 
     # events ------------------------------------------------------------------
 
     def broadcast(self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False) -> None:
+        if not self.methods.sends(event):
+            raise ValueError(f"event {event} is not registered")
         state = dict(self.stateVersion) if withState else None
         for conn in list(self.clients.values()):
             if scopes.may_receive(conn.scopes, event):

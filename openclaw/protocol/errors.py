@@ -2,7 +2,8 @@
 The one error type of the protocol, and the wire codes it carries.
 
 A handler raises L{GatewayError}; the connection turns it into the error shape of a
-C{res} frame (C{{code, message, details?, retryable?, retryAfterMs?}}).
+C{res} frame (C{{code, message, details?, retryable?, retryAfterMs?}}). An error may
+also carry a C{payload} for the frame (a failed run's final C{agent} answer has both).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class GatewayError(Exception):
         details: dict[str, Any] | None = None,
         retryable: bool | None = None,
         retryAfterMs: int | None = None,
+        payload: Any = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -30,6 +32,7 @@ class GatewayError(Exception):
         self.details = details
         self.retryable = retryable
         self.retryAfterMs = retryAfterMs
+        self.payload = payload
 
     def shape(self) -> dict[str, Any]:
         shape: dict[str, Any] = {"code": self.code, "message": self.message}

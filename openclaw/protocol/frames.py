@@ -1,4 +1,10 @@
-"""Encode and decode the three frame envelopes (req, res, event) with one JSON codec."""
+"""
+Encode and decode the three frame envelopes (req, res, event) with one JSON codec.
+
+L{decode} is the one way in for JSON from a peer (WebSocket frames and HTTP bodies
+alike): it refuses nesting deeper than L{MAX_DEPTH}, before anything recursive
+(schema validation, error text, a handler) can meet it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,32 @@ from typing import Any
 import orjson
 
 from openclaw.protocol.errors import GatewayError
+from openclaw.protocol.jsondepth import json_depth_ok
 
-decode = orjson.loads
+#: How deeply JSON from a peer may nest. Real frames and bodies stay under ten levels;
+#: the validator's error reporting recurses per level, and so could a handler.
+MAX_DEPTH = 64
+
+class TooDeep(ValueError):
+    """JSON nested deeper than allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"JSON nested deeper than {limit} levels")
+        self.limit = limit
+
+
+def decode(payload: bytes | str, maxDepth: int = MAX_DEPTH) -> Any:
+    """
+    Parse JSON from a peer. Raises L{TooDeep} (a L{ValueError}) for nesting deeper
+    than C{maxDepth} and L{ValueError} for anything that is not JSON.
+    """
+    # Each level takes two bytes, so short payloads (every cheap request) skip the scan.
+    if len(payload) > 2 * maxDepth:
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8", "surrogatepass")
+        if payload.count(b"[") + payload.count(b"{") > maxDepth and not json_depth_ok(payload, maxDepth):
+            raise TooDeep(maxDepth)
+    return orjson.loads(payload)
 
 
 def encode(obj: Any) -> bytes:
@@ -20,7 +50,10 @@ def response(requestId: str, payload: Any) -> dict[str, Any]:
 
 
 def error_response(requestId: str, error: GatewayError) -> dict[str, Any]:
-    return {"type": "res", "id": requestId, "ok": False, "error": error.shape()}
+    frame = {"type": "res", "id": requestId, "ok": False, "error": error.shape()}
+    if error.payload is not None:
+        frame["payload"] = error.payload
+    return frame
 
 
 def event(

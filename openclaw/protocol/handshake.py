@@ -45,13 +45,18 @@ def _reject(error: GatewayError, code: int = CLOSE_POLICY) -> Rejection:
     return Rejection(error, code, error.message)
 
 
+def invalid_frame() -> Rejection:
+    """A first frame that is JSON but not a request frame (or nests too deeply)."""
+    return Rejection(None, CLOSE_POLICY, "invalid request frame")
+
+
 def first_request(frame: Any) -> tuple[str, dict[str, Any]]:
     """
     Check the first frame of a socket: a request frame whose method is C{connect}
     with valid params. Returns C{(requestId, params)}.
     """
     if check("RequestFrame", frame) is not None:
-        raise Rejection(None, CLOSE_POLICY, "invalid request frame")
+        raise invalid_frame()
     if frame["method"] != "connect":
         raise _reject(
             GatewayError(INVALID_REQUEST, "invalid handshake: first request must be connect"),

@@ -1,7 +1,7 @@
 """
 Reading a JSON request body with the limits of http-api.md §2: a size bound per
 route (413 C{Payload too large}), a nesting bound checked before parsing (see
-L{openclaw.protocol.jsondepth}), and a 400 for anything that is not JSON.
+L{openclaw.protocol.frames.decode}), and a 400 for anything that is not JSON.
 
     try:
         body = await read_json(request, 2 * MIB, reactor=self._reactor)
@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from twisted.internet import threads
 from twisted.web.iweb import IRequest
 
 from openclaw.gateway.http.responses import error_body, json_response
-from openclaw.protocol.jsondepth import json_depth_ok
+from openclaw.protocol import frames
 
 KIB = 1024
 MIB = 1024 * KIB
 #: Deeper than any request shape of the HTTP APIs needs, tool parameter schemas included.
-DEFAULT_MAX_DEPTH = 64
+DEFAULT_MAX_DEPTH = frames.MAX_DEPTH
 #: Bodies up to this size are parsed on the reactor; parsing them costs less than a thread hop.
 INLINE_BYTES = 64 * KIB
 
@@ -59,11 +58,11 @@ def _decode(content, maxDepth: int) -> Any:
     data = content.read()
     if not data.strip():
         return {}  # an empty body is an empty object: each missing field gets its own message
-    if not json_depth_ok(data, maxDepth):
-        raise BodyError(400, f"JSON body nested too deeply (max {maxDepth} levels)")
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
+        return frames.decode(data, maxDepth)
+    except frames.TooDeep:
+        raise BodyError(400, f"JSON body nested too deeply (max {maxDepth} levels)") from None
+    except ValueError:
         raise BodyError(400, INVALID_JSON) from None
 
 

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.internet.threads import deferToThread
 
 from openclaw import VERSION
 from openclaw.config import codec
@@ -107,7 +106,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
     limiter = WriteLimiter(tree.hub.clock)
 
     def get(params: dict, ctx: CallContext):
-        return deferToThread(_snapshot)
+        return ctx.inThread(_snapshot)
 
     def _snapshot() -> dict[str, Any]:
         settings = tree.settings

@@ -45,6 +45,8 @@ def _own_device_only(ctx: CallContext) -> str | None:
 def register(registry: MethodRegistry, tree, shell) -> None:
     hub = tree.hub
     store = hub.pairing
+    registry.addEvent("device.pair.requested")  # broadcast by deviceauth when a device asks
+    registry.addEvent("device.pair.resolved")
 
     def now() -> int:
         return int(hub.clock.seconds() * 1000)

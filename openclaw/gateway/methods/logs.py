@@ -1,10 +1,12 @@
-"""C{logs.tail}: the gateway's own file log, read in a thread, for operators anywhere."""
+"""
+C{logs.tail}: the gateway's own file log, read in the caller's share of the thread pool
+(so a client pipelining reads of a big log waits for itself, not everybody else, and
+reads it queued are never done once it has gone), for operators anywhere.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-from twisted.internet.threads import deferToThread
 
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.logs.tail import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, MAX_LIMIT, MAX_MAX_BYTES, read_tail
@@ -32,7 +34,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             failure.trap(OSError)
             raise GatewayError(UNAVAILABLE, f"log read failed: {failure.value}")
 
-        return deferToThread(read).addErrback(failed)
+        return ctx.inThread(read).addErrback(failed)
 
     registry.add(
         "logs.tail",

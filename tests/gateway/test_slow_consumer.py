@@ -1,0 +1,71 @@
+"""
+Clients that never read, over real sockets with a tiny receive buffer: the gateway
+stops reading their requests while their answers wait, closes them with 1008 once
+what is queued for them passes the limit (and drops them when even the close cannot
+be written), and keeps serving everyone else meanwhile.
+"""
+
+from __future__ import annotations
+
+import pytest_twisted
+from twisted.internet.task import deferLater
+from twisted.logger import globalLogPublisher
+
+from openclaw.gateway import connection
+from tests.support.rawws import open_raw
+
+
+def _newest_server_side(gateway, known: set):
+    (conn,) = [c for c in gateway.service.hub.clients.values() if c.connId not in known]
+    return conn
+
+
+async def _turn(reactor) -> None:
+    await deferLater(reactor, 0, lambda: None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_of_a_client_that_does_not_read_wait_in_its_socket(reactor, gateway):
+    slow = await open_raw(reactor, gateway.service.port, rcvbuf=1024)
+    server = _newest_server_side(gateway, set())
+    slow.transport.pauseProducing()  # from now on, never read
+    for n in range(20_000):
+        slow.send({"type": "req", "id": str(n), "method": "health"})
+    for _ in range(200):  # let the gateway read, answer and write for a while
+        await _turn(reactor)
+    assert server._paused  # it stopped reading the requests
+    assert connection._buffered(server.transport) < 2_000_000  # one read's answers, not 20 000
+    other = await gateway.connect()
+    assert (await other.call("health"))["ok"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_client_that_does_not_read_is_closed_and_dropped(reactor, gateway, monkeypatch):
+    monkeypatch.setattr(connection, "MAX_BUFFERED_BYTES", 256 * 1024)
+    other = await gateway.connect()
+    known = set(gateway.service.hub.clients)
+    slow = await open_raw(reactor, gateway.service.port, rcvbuf=1024)
+    server = _newest_server_side(gateway, known)
+    slow.transport.pauseProducing()
+    logged: list[dict] = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        hub = gateway.service.hub
+        big = "x" * 65_536  # only the slow client gets these (our schema-checked client could not)
+        for n in range(400):  # bounded: 25 MiB, far more than the limit and the kernel's buffers
+            if server.phase != "ready":
+                break
+            hub.broadcast("tick", {"ts": n})
+            server.sendEvent("tick", {"ts": n, "padding": big}, None)
+            await _turn(reactor)  # the reactor writes what the kernel takes
+        assert server.phase == "closing"
+        await server.whenClosed()  # the close frame cannot be written: dropped after the grace
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    slow.transport.resumeProducing()  # reading again, it finds the connection gone
+    await slow.lost.addTimeout(30, reactor)
+    assert [e["log_format"] for e in logged if e.get("log_namespace") == "gateway/ws" and "slow consumer" in e.get("log_format", "")]
+    (record,) = [r for r in hub.diagnostics.snapshot()["events"] if r.get("reason") == "slow_consumer"]
+    assert record["bytes"] > 256 * 1024
+    assert (await other.call("health"))["ok"]
+    assert [e["event"] for e in other.events].count("tick") >= 1
