@@ -69,3 +69,36 @@ async def test_a_client_that_does_not_read_is_closed_and_dropped(reactor, gatewa
     assert record["bytes"] > 256 * 1024
     assert (await other.call("health"))["ok"]
     assert [e["event"] for e in other.events].count("tick") >= 1
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+@pytest_twisted.ensureDeferred
+async def test_what_was_queued_for_a_dropped_slow_consumer_is_given_back(reactor, gateway):
+    """At the real limit: the process grows by what it queued, and shrinks again once the client is dropped."""
+    slow = await open_raw(reactor, gateway.service.port, rcvbuf=1024)
+    server = _newest_server_side(gateway, set())
+    slow.transport.pauseProducing()
+    before = _rss()
+    peak = before
+    chunk = "x" * 32_768  # small frames: they stay in the heap, not in pages of their own
+    for n in range(4_000):  # bounded: 128 MiB at most, far beyond the 50 MiB limit
+        if server.phase != "ready":
+            break
+        server.sendEvent("tick", {"ts": n, "padding": chunk}, None)
+        if n % 64 == 0:
+            peak = max(peak, _rss())
+            await _turn(reactor)
+    assert server.phase == "closing"
+    await server.whenClosed()
+    for _ in range(3):  # the heap is trimmed on a later turn
+        await _turn(reactor)
+    after = _rss()
+    mib = 1024 * 1024
+    assert peak - before > 32 * mib, (before, peak)  # it really held what it queued
+    assert after - before < 16 * mib, (before, peak, after)
+    slow.transport.resumeProducing()
+    await slow.lost.addTimeout(30, reactor)
