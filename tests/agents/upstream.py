@@ -96,8 +96,19 @@ class FakeUpstream(Resource):
             return
         if end == "finish":
             request.finish()
-        elif end == "cut":
-            request.channel.transport.abortConnection()
+        elif end == "cut":  # what was written still goes out, but the body never ends
+            request.channel.transport.loseConnection()
+
+
+#: Only keeps a broken client from hanging the suite; no test asserts on elapsed time.
+FAILSAFE_SECONDS = 30
+
+
+def closed_by_client(seen: Seen, reactor) -> Deferred:
+    """Fires True once the upstream saw the connection close before its response finished."""
+    d = Deferred()
+    seen.closed.addCallbacks(lambda _: d.callback(False), lambda _: d.callback(True))
+    return d.addTimeout(FAILSAFE_SECONDS, reactor)
 
 
 def serve(reactor, upstream: FakeUpstream):

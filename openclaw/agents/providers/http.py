@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import orjson
 from treq.client import HTTPClient
 from twisted.application.service import Service
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
@@ -91,9 +91,11 @@ class _Exchange:
         self._clock = clock
         self._onData = onData
         self._idleTimeout = idleTimeout
-        self._secrets = [s for s in secrets if len(s) >= 8]
+        # header values (and their words: "Bearer <key>") that an error text must not repeat
+        self._secrets = sorted({w for s in secrets for w in s.split() if len(w) >= 8}, key=len, reverse=True)
         self.result: Deferred[None] = Deferred(lambda _: self._abort())
         self._request: Deferred | None = None
+        self._aborted = False
         self._receiver: _BodyReceiver | None = None
         self._idle: IDelayedCall = clock.callLater(idleTimeout, self._timedOut, f"no data from the model for {idleTimeout:g}s")
         self._deadline: IDelayedCall | None = (
@@ -125,10 +127,11 @@ class _Exchange:
 
     def _abort(self) -> None:
         """Close the upstream connection now, in whatever phase the request is."""
+        self._aborted = True
         if self._receiver is not None:
             self._receiver.stop()
-        elif self._request is not None and not self._request.called:
-            self._request.cancel()
+        elif self._request is not None:
+            self._request.cancel()  # (a no-op once the request has an outcome)
 
     def _timedOut(self, message: str) -> None:
         self._fail("timeout", message)
@@ -140,9 +143,9 @@ class _Exchange:
     # -- request phases
 
     def _requestFailed(self, failure: Failure) -> None:
-        if self.result.called or failure.check(CancelledError):
+        if self.result.called or self._aborted:
             return
-        self._fail("transient", f"cannot reach the model endpoint: {failure.getErrorMessage() or failure.type.__name__}")
+        self._fail("transient", f"cannot reach the model endpoint: {_reason(failure)}")
 
     def _response(self, response) -> None:
         self._touch()
@@ -209,6 +212,12 @@ class _BodyReceiver(Protocol):
         if not self._stopped:
             self._stopped = True
             self.transport.stopProducing()
+
+
+def _reason(failure: Failure) -> str:
+    """A request failure in words (the client wraps the cause in a list of reasons)."""
+    reasons = getattr(failure.value, "reasons", None) or [failure]
+    return "; ".join(r.getErrorMessage() or r.type.__name__ for r in reasons)
 
 
 def classify_status(code: int) -> ErrorKind:
