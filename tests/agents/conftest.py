@@ -10,8 +10,8 @@ from tests.agents.upstream import FakeUpstream, NotifyingClock, base_url, serve
 
 
 @pytest.fixture
-def clock() -> NotifyingClock:
-    return NotifyingClock()
+def clock(reactor) -> NotifyingClock:
+    return NotifyingClock(reactor)
 
 
 @pytest_twisted.async_yield_fixture

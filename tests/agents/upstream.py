@@ -121,17 +121,22 @@ def base_url(port) -> str:
 
 
 class NotifyingClock(Clock):
-    """A Clock that says when something is scheduled, so a test advances it only then."""
+    """
+    A Clock that says when something is scheduled, so a test advances it only then.
+    The news comes on the next turn of the real reactor, after the code that
+    scheduled has returned to it (never from inside that code).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, reactor) -> None:
         super().__init__()
+        self._reactor = reactor
         self._scheduled: list[Deferred] = []
 
     def callLater(self, *args, **kwargs):
         call = super().callLater(*args, **kwargs)
         waiting, self._scheduled = self._scheduled, []
         for d in waiting:
-            d.callback(call)
+            self._reactor.callLater(0, d.callback, call)
         return call
 
     def scheduled(self) -> Deferred:
