@@ -229,13 +229,12 @@ def _provider(
     if not isinstance(idle, (int, float)) or isinstance(idle, bool) or idle <= 0:
         raise ModelConfigError(f"{path}.timeoutSeconds must be a positive number")
     headers = _mapping(raw.get("headers"), f"{path}.headers")
+    keyFromEnv = environ.get(builtin.envKey) if builtin else None
     return ProviderSettings(
         id=pid,
         api=api,
         baseUrl=baseUrl.rstrip("/"),
-        apiKey=_secret(raw.get("apiKey"), f"{path}.apiKey", secrets) or (
-            environ.get(builtin.envKey) or None if builtin else None
-        ),
+        apiKey=_secret(raw.get("apiKey"), f"{path}.apiKey", secrets) or keyFromEnv or None,
         headers=MappingProxyType({str(k): _secret(v, f"{path}.headers.{k}", secrets) or "" for k, v in headers.items()}),
         idleTimeoutSeconds=float(idle),
         maxTokens=_positive(raw.get("maxTokens"), f"{path}.maxTokens"),

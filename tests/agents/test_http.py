@@ -195,3 +195,22 @@ async def test_unreachable_endpoint_is_transient(reactor, http):
     with pytest.raises(ProviderError) as e:
         await post(http, base, Events())
     assert e.value.kind == "transient" and "cannot reach the model endpoint" in str(e.value)
+
+
+@pytest_twisted.ensureDeferred
+async def test_huge_error_body_is_not_read_to_the_end(reactor, http, upstreams):
+    upstream, base = upstreams(b"text/html")
+    upstream.reply(Reply([b"<html>" + b"x" * 100_000], status=502, end="hang"))
+    with pytest.raises(ProviderError) as e:
+        await post(http, base, Events())
+    assert e.value.kind == "transient" and str(e.value).startswith("HTTP 502: <html>xxx")
+    assert await closed_by_client(upstream.requests[0], reactor)
+
+
+@pytest_twisted.ensureDeferred
+async def test_redirect_is_not_followed(http, upstreams):
+    upstream, base = upstreams(b"text/plain")
+    upstream.reply(Reply([], status=307, headers={"location": "http://127.0.0.1:9/elsewhere"}))
+    with pytest.raises(ProviderError) as e:
+        await post(http, base, Events())
+    assert (e.value.kind, e.value.status) == ("other", 307)

@@ -146,3 +146,17 @@ async def test_body_that_ends_without_a_finish_is_transient(http, upstreams):
     with pytest.raises(ProviderError) as e:
         await make(http, base).stream(REQUEST, Events())
     assert e.value.kind == "transient" and "ended before" in str(e.value)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_large_burst_is_parsed_whole_across_reads(http, upstreams):
+    """Two megabytes of deltas in one write reach the client in many reads, split anywhere."""
+    upstream, base = upstreams()
+    words = [f"w{i} " for i in range(20_000)]
+    burst = b"".join(sse(chunk({"content": w})) for w in words)
+    assert len(burst) > 2_000_000
+    upstream.reply(Reply([burst, *TEXT_STREAM[3:]]))
+    events = Events()
+    completion = await make(http, base).stream(REQUEST, events)
+    assert completion.text == "".join(words)
+    assert len(events.of(TextDelta)) == 20_000

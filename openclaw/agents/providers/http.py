@@ -68,6 +68,7 @@ class ProviderHTTP(Service):
             data=orjson.dumps(body),
             headers=Headers({k: [v] for k, v in {"content-type": "application/json", **headers}.items()}),
             unbuffered=True,
+            allow_redirects=False,  # a model endpoint that redirects is misconfigured; never resend the key
             reactor=self._reactor,
         )
         exchange.start(request)
@@ -154,7 +155,7 @@ class _Exchange:
         else:
             collected: list[bytes] = []
             self._receiver = _BodyReceiver(
-                lambda data: self._collect(collected, data),
+                lambda data: self._collect(response, collected, data),
                 lambda reason: self._errorStatus(response, b"".join(collected)),
             )
         response.deliverBody(self._receiver)
@@ -170,11 +171,11 @@ class _Exchange:
         except Exception as e:  # a decoder bug must end the request, not leave it hanging
             self._fail("other", f"cannot read the model stream: {type(e).__name__}: {e}")
 
-    def _collect(self, collected: list[bytes], data: bytes) -> None:
+    def _collect(self, response, collected: list[bytes], data: bytes) -> None:
         self._touch()
         collected.append(data)
-        if sum(map(len, collected)) > ERROR_BODY_LIMIT:
-            self._receiver.stop()
+        if sum(map(len, collected)) > ERROR_BODY_LIMIT:  # enough to find the message: stop reading
+            self._errorStatus(response, b"".join(collected)[:ERROR_BODY_LIMIT])
 
     def _bodyEnded(self, reason: Failure) -> None:
         if self.result.called:
