@@ -15,7 +15,7 @@ from openclaw.agents.models import (
     ModelsSettings,
     model_choice,
 )
-from openclaw.config.secrets import SecretsSnapshot
+from openclaw.config.secrets import SecretsSnapshot, resolve_secrets
 
 NO_SECRETS = SecretsSnapshot()
 
@@ -64,6 +64,19 @@ def test_secret_ref_api_key_takes_the_resolved_value():
                    secrets=secrets)
     assert models.providers["vllm"].apiKey == "sk-resolved"
     assert "sk-resolved" not in repr(models)
+
+
+def test_keys_through_the_real_secrets_resolver():
+    """A SecretRef apiKey and header, resolved the way settings resolve them at start-up."""
+    config = {"models": {"providers": {"vllm": {
+        "baseUrl": "http://127.0.0.1:8000/v1",
+        "apiKey": {"source": "env", "provider": "default", "id": "VLLM_KEY"},
+        "headers": {"x-team": {"source": "env", "provider": "default", "id": "TEAM_TOKEN"}, "x-plain": "p"},
+    }}}}
+    environ = {"VLLM_KEY": "sk-from-env-ref", "TEAM_TOKEN": "team-secret"}
+    models = build(config, environ, resolve_secrets(config, environ))
+    assert models.providers["vllm"].apiKey == "sk-from-env-ref"
+    assert dict(models.providers["vllm"].headers) == {"x-team": "team-secret", "x-plain": "p"}
 
 
 def test_unresolved_secret_ref_is_an_error_naming_the_path():
