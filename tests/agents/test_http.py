@@ -147,7 +147,7 @@ async def test_slow_but_steady_stream_is_not_idle_until_the_request_budget(react
 
 
 @pytest_twisted.ensureDeferred
-async def test_cancel_mid_stream_closes_the_upstream_connection(reactor, http, upstreams):
+async def test_cancel_mid_stream_closes_the_upstream_connection(reactor, http, upstreams, clock):
     upstream, base = upstreams()
     upstream.reply(Reply([b"data: 1\n\n"], end="hang"))
     chunks = Events()
@@ -157,6 +157,7 @@ async def test_cancel_mid_stream_closes_the_upstream_connection(reactor, http, u
     done.cancel()
     with pytest.raises(CancelledError):
         await done
+    assert clock.getDelayedCalls() == []  # no timer outlives the request
     assert await closed_by_client(upstream.requests[0], reactor)
 
 

@@ -94,7 +94,7 @@ class _Exchange:
         self._idleTimeout = idleTimeout
         # header values (and their words: "Bearer <key>") that an error text must not repeat
         self._secrets = sorted({w for s in secrets for w in s.split() if len(w) >= 8}, key=len, reverse=True)
-        self.result: Deferred[None] = Deferred(lambda _: self._abort())
+        self.result: Deferred[None] = Deferred(lambda _: self._cancelled())
         self._request: Deferred | None = None
         self._aborted = False
         self._receiver: _BodyReceiver | None = None
@@ -109,12 +109,19 @@ class _Exchange:
 
     # -- outcomes
 
-    def _finish(self, outcome: Failure | None) -> None:
-        if self.result.called:
-            return
+    def _stopTimers(self) -> None:
         for call in (self._idle, self._deadline):
             if call is not None and call.active():
                 call.cancel()
+
+    def _cancelled(self) -> None:
+        self._stopTimers()
+        self._abort()
+
+    def _finish(self, outcome: Failure | None) -> None:
+        if self.result.called:
+            return
+        self._stopTimers()
         if outcome is None:
             self.result.callback(None)
         else:
