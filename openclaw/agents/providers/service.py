@@ -1,0 +1,38 @@
+"""
+The agent runtime's one door to the models: the owned HTTP client (a child
+service, so stopping this cancels what is in flight and closes the pool), the
+providers of one L{ModelsSettings}, and failover over an agent's model plan.
+"""
+
+from __future__ import annotations
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+
+from openclaw.agents.models import ModelChoice, ModelsSettings
+from openclaw.agents.providers.base import Completion, EventSink, ModelRequest
+from openclaw.agents.providers.failover import Failover
+from openclaw.agents.providers.http import ProviderHTTP
+from openclaw.agents.providers.registry import ProviderRegistry
+
+
+class ModelService(MultiService):
+    name = "models"
+
+    def __init__(self, settings: ModelsSettings, reactor, clock: IReactorTime | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.http = ProviderHTTP(reactor, clock=clock)
+        self.http.setServiceParent(self)
+        self._failover = Failover(ProviderRegistry(settings, self.http).provider, clock or reactor)
+
+    def stream(
+        self, request: ModelRequest, onEvent: EventSink, choice: ModelChoice | None = None
+    ) -> "Deferred[Completion]":
+        """
+        One turn with the agent's C{choice} (the configured default when None).
+        C{request.model} is filled in per attempt; raises L{ModelConfigError} at
+        once when a ref of the plan cannot be resolved.
+        """
+        return self._failover.stream(self.settings.plan(choice), request, onEvent)

@@ -1,0 +1,50 @@
+"""
+The part every HTTP streaming provider shares: post the API's body through the
+owned client and feed the response to the API's decoder as it arrives. Each API
+module says only what is particular to it: the URL, the headers, the body, and
+how its stream reads.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred
+
+from openclaw.agents.models import ModelEntry, ProviderSettings
+from openclaw.agents.providers.base import Collector, Completion, EventSink, ModelRequest, StreamDecoder
+from openclaw.agents.providers.http import ProviderHTTP
+
+
+class StreamingProvider:
+    def __init__(self, http: ProviderHTTP, settings: ProviderSettings) -> None:
+        self._http = http
+        self.settings = settings
+
+    def stream(self, request: ModelRequest, onEvent: EventSink) -> "Deferred[Completion]":
+        decoder = self.decoder(Collector(onEvent))
+        done = self._http.post(
+            self.url(),
+            {**self.headers(), **self.settings.headers},
+            self.body(request, self.settings.model(request.model)),
+            decoder.feed,
+            idleTimeout=self.settings.idleTimeoutSeconds,
+            timeout=request.timeoutSeconds,
+        )
+        return done.addCallback(lambda _: decoder.end())
+
+    def maxTokens(self, request: ModelRequest, model: ModelEntry | None) -> int | None:
+        """The request's limit, else the model's, else the provider's."""
+        return request.maxTokens or (model.maxTokens if model else None) or self.settings.maxTokens
+
+    # -- what each API module provides
+
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def body(self, request: ModelRequest, model: ModelEntry | None) -> dict:
+        raise NotImplementedError
+
+    def decoder(self, collector: Collector) -> StreamDecoder:
+        raise NotImplementedError
