@@ -24,7 +24,7 @@ from openclaw.gateway.pairing import PairingStore
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.settings import GatewaySettings
-from openclaw.protocol import scopes
+from openclaw.protocol import frames, scopes
 from openclaw.protocol.handshake import CLOSE_SERVICE_RESTART
 
 _log = Logger(namespace="gateway")
@@ -181,13 +181,23 @@ class Hub(Service):
     # events ------------------------------------------------------------------
 
     def broadcast(self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False) -> None:
+        """
+        Send C{event} to every authenticated client whose scopes may receive it. The
+        frame is encoded once, and whether a set of scopes may receive it is decided
+        once per distinct set; each client only adds its own C{seq}.
+        """
         if not self.methods.sends(event):
             raise ValueError(f"event {event} is not registered")
-        state = dict(self.stateVersion) if withState else None
+        encoded = frames.EncodedEvent(event, payload, dict(self.stateVersion) if withState else None)
+        receives: dict[tuple[str, ...], bool] = {}
         for conn in list(self.clients.values()):
-            if scopes.may_receive(conn.scopes, event):
+            granted = conn.scopes
+            allowed = receives.get(granted)
+            if allowed is None:
+                allowed = receives[granted] = scopes.may_receive(granted, event)
+            if allowed:
                 try:
-                    conn.sendEvent(event, payload, state, dropIfSlow)
+                    conn.sendEncoded(encoded, dropIfSlow)
                 except Exception:
                     # one broken client must not stop delivery to the others, nor the timers
                     _log.failure("could not send {event} to conn={conn}", event=event, conn=conn.connId)
