@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import struct
 import uuid
-from typing import Any
+from types import CoroutineType, MappingProxyType
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -44,6 +45,12 @@ _CLOSE_REASON_MAX = 120
 CLOSE_FLUSH_TIMEOUT = 2.0
 
 _checkRequestFrame = checker("RequestFrame")
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+#: What autobahn keeps of the upgrade after the handshake (none of it is read again).
+_UPGRADE_LEFTOVERS = (
+    "http_status_line", "http_headers", "http_request_data", "http_request_uri", "http_request_path",
+    "http_request_params", "http_request_host", "http_response_data", "_wskey",
+)
 
 
 def _truncate(reason: str) -> str:
@@ -85,7 +92,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._peerIp = ""
         self._peer = ""
         self._local = False
-        self._headers: dict[str, str] = {}
+        self._headers: Mapping[str, str] = _NO_HEADERS
         #: What handlers have going on here (from hello-ok on).
         self.calls: Calls | None = None
 
@@ -350,6 +357,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self.phase = "ready"
         self.calls = Calls(self.factory.reactor)
         self.maxMessagePayloadSize = self.maxFramePayloadSize = MAX_PAYLOAD
+        self._forgetUpgrade()
         self._send(frames.response(requestId, self._hello(granted, grant)))
         _log.debug(
             "client connected conn={conn} client={client} mode={mode} role={role} scopes={scopes}",
@@ -357,6 +365,15 @@ class GatewayConnection(WebSocketServerProtocol):
             role=self.role, scopes=",".join(granted) or "-",
         )
         hub.authenticated(self)
+
+    def _forgetUpgrade(self) -> None:
+        """
+        The upgrade request (its headers served the connect) and autobahn's copies of
+        it and of the 101 are done with: an idle connection keeps only what it uses.
+        """
+        self._headers = _NO_HEADERS
+        for name in _UPGRADE_LEFTOVERS:
+            setattr(self, name, None)
 
     def _hello(self, granted: list[str], grant: deviceauth.Grant | None) -> dict[str, Any]:
         hub = self.hub
@@ -428,7 +445,9 @@ class GatewayConnection(WebSocketServerProtocol):
         except Exception:
             self._trace(self._failed(requestId, method, Failure()), method, started)
             return
-        if not isinstance(result, Deferred):
+        if isinstance(result, CoroutineType):
+            result = Deferred.fromCoroutine(result)
+        elif not isinstance(result, Deferred):
             # answered at once: no Deferred, nothing in flight
             self._send(frames.response(requestId, result))
             self._trace(None, method, started)

@@ -20,6 +20,7 @@ from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.auth import FailureLimiter
 from openclaw.gateway.diagnostics import StabilityRecorder
 from openclaw.gateway.health import HealthMonitor
+from openclaw.gateway.heap import AfterBursts
 from openclaw.gateway.pairing import PairingStore
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.methods import MethodRegistry
@@ -70,6 +71,8 @@ class Hub(Service):
         self.pairing: PairingStore | None = None
         self.stateVersion = {"presence": 1, "health": 1}
         self.sockets: set[GatewayConnection] = set()
+        #: Gives the heap back after a burst of connections has closed.
+        self.afterBursts = AfterBursts(clock)
         self.clients: dict[str, GatewayConnection] = {}
         self.accepting = True
         self._tick = LoopingCall(self._sendTick)
@@ -90,6 +93,7 @@ class Hub(Service):
         for loop in (self._tick, self._ping):
             if loop.running:
                 loop.stop()
+        self.afterBursts.stop()
         return self.shutdown("gateway stopping")
 
     def shutdown(self, reason: str, restartExpectedMs: int | None = None) -> Deferred:
@@ -131,6 +135,7 @@ class Hub(Service):
 
     def opened(self, conn: "GatewayConnection") -> None:
         self.sockets.add(conn)
+        self.afterBursts.opened()
 
     def authenticated(self, conn: "GatewayConnection") -> None:
         self.clients[conn.connId] = conn
@@ -141,7 +146,9 @@ class Hub(Service):
             self.health.soon()
 
     def closed(self, conn: "GatewayConnection") -> None:
-        self.sockets.discard(conn)
+        if conn in self.sockets:
+            self.sockets.discard(conn)
+            self.afterBursts.closed()
         if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId, conn.client):
             self._presenceChanged()
 
