@@ -62,7 +62,7 @@ PID=""
 stop_server() {
   [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null || { PID=""; return 0; }
   local kids i
-  kids="$(ps -o pid= --ppid "$PID" 2>/dev/null | tr '\n' ' ')"
+  kids="$( (ps -o pid= --ppid "$PID" 2>/dev/null || true) | tr "\n" " ")"
   kill -TERM "$PID" 2>/dev/null || true
   for i in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.2; done
   kill -0 "$PID" 2>/dev/null && kill -KILL "$PID" 2>/dev/null || true
@@ -83,7 +83,7 @@ start_server() {  # kind port -> PID
   local kind="$1" port="$2" bin home
   case "$kind" in
     ours|base)
-      bin="$OURS_BIN"; [ "$kind" = base ] && bin="${BASE_BIN:?set BASE_BIN to the other revision's openclaw command}"
+      bin="$OURS_BIN"; [ "$kind" = base ] && bin="${BASE_BIN:?set BASE_BIN to the openclaw command of the other revision}"
       home="$WORK/$kind-$port"; mkdir -p "$home/home" "$home/state"
       printf '{"gateway":{"mode":"local","auth":{"token":"%s"}},"logging":{"file":"%s"}}\n' "$TOKEN" "$home/file.log" > "$home/openclaw.json"
       env HOME="$home/home" OPENCLAW_STATE_DIR="$home/state" OPENCLAW_CONFIG_PATH="$home/openclaw.json" \
