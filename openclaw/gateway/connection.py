@@ -431,12 +431,13 @@ class GatewayConnection(WebSocketServerProtocol):
         params = frame.get("params")
         if params is None:
             params = {}
-        started = self.hub.clock.seconds()
+        hub = self.hub
+        started = hub.clock.seconds()
         ctx = CallContext(self, requestId, method)
         try:
             if self.calls.full():
                 raise too_many_in_flight(method)
-            handler = self.hub.methods.resolve(method, params, ctx).handler
+            handler = hub.methods.resolve(method, params, ctx).handler
             result = handler(params, ctx)
         except GatewayError as error:
             self._fail(requestId, error)

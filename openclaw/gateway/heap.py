@@ -17,7 +17,7 @@ from typing import Any, Callable
 #: A burst: at least this many connections gone, and at most half of the peak left.
 BURST_MIN = 256
 #: How long closing has to pause before the heap is trimmed (one trim per wave of closes).
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS = 1.0
 
 
 def _trimmer() -> Callable[[], None]:
