@@ -17,8 +17,9 @@ broadcast right after sending it) to the moment the last receiver has the event
 
 Run it with the harness's Python (aiohttp, uvloop, orjson); C{--bench} is the
 directory of C{gatewaybench.py} (default: ../shared/bench beside the repository).
-C{--device-key ephemeral} signs the trigger's connect (a gateway that wants a device
-identity for UI clients).
+C{--device-key} signs each trigger's connect with a new throwaway device (OpenClaw
+wants a device identity for UI clients, and pairs it silently on loopback; a paired
+device that comes back with another platform needs approval again).
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ async def trigger(gwb, cfg: dict, markers: list[str], gap: float) -> dict:
         for marker in markers:
             await asyncio.sleep(gap)
             started = gwb.now()
-            conn = await gwb.GwConn.open(session, dict(cfg, client_id="openclaw-tui", client_mode="ui", platform=marker))
+            ui = dict(cfg, client_id="openclaw-tui", client_mode="ui", platform=marker)
+            if "_device" in cfg:  # a device is paired with its platform: a new one each time
+                ui["_device"] = gwb.DeviceKey(None)
+            conn = await gwb.GwConn.open(session, ui)
             sent[marker] = {"start": started, "hello": gwb.now()}
             await asyncio.sleep(gap)
             await conn.close()
@@ -74,7 +78,7 @@ def main(argv=None) -> int:
     ap.add_argument("--gap", type=float, default=0.5, help="seconds between a trigger's steps")
     ap.add_argument("--procs", type=int, default=2, help="receiver processes")
     ap.add_argument("--open-conc", type=int, default=16)
-    ap.add_argument("--device-key", default=None, help="sign the trigger's connect ('ephemeral' for a throwaway key)")
+    ap.add_argument("--device-key", action="store_true", help="sign each trigger's connect with a throwaway device key")
     ap.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench")
     ap.add_argument("--label", default="")
     ap.add_argument("--json", type=Path, default=None)
@@ -95,7 +99,7 @@ def main(argv=None) -> int:
     time.sleep(1.0)
     trigger_cfg = dict(cfg, scopes=[])
     if args.device_key:
-        trigger_cfg["_device"] = gwb.DeviceKey(None if args.device_key == "ephemeral" else args.device_key)
+        trigger_cfg["_device"] = None
     cpu_before = gwb.tree_cpu(args.pid) if args.pid else None
     sent = gwb.run_loop(trigger(gwb, trigger_cfg, markers, args.gap))
     time.sleep(args.gap)
