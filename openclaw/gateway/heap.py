@@ -1,17 +1,21 @@
 """
 Give freed memory back to the operating system.
 
-Closed connections are freed at once (nothing keeps them alive), but glibc keeps the
-freed pages in its heap unless they happen to be at its top, so a gateway that served
-a burst of connections would stay that large for good: the memory is reused by the
-next burst, not leaked, yet the process never shrinks. C{malloc_trim} returns the
-free pages; elsewhere L{give_back} does nothing.
+Closed connections are freed at once (nothing keeps them alive), but the allocators
+keep what was freed: pymalloc an arena while any object in it lives (the interpreter's
+free lists hold some), glibc the pages that are not at the top of its heap. A gateway
+that served a burst of connections would stay that large for good: the memory is
+reused by the next burst, not leaked, yet the process never shrinks. L{give_back}
+runs a full collection (which also empties the free lists, so whole arenas can go)
+and then C{malloc_trim}, which returns glibc's free pages (where there is no glibc,
+only the collection runs).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 from typing import Any, Callable
 
 #: A burst: at least this many connections gone, and at most half of the peak left.
@@ -32,7 +36,12 @@ def _trimmer() -> Callable[[], None]:
     return lambda: trim(0) and None
 
 
-give_back = _trimmer()
+_trim = _trimmer()
+
+
+def give_back() -> None:
+    gc.collect()
+    _trim()
 
 
 class AfterBursts:
