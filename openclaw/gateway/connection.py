@@ -8,12 +8,15 @@ dispatched to the method registry), C{closing}.
 
 from __future__ import annotations
 
+import struct
 import uuid
-from typing import Any
+from types import CoroutineType, MappingProxyType
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
-from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
+from autobahn.websocket.protocol import PayloadExceededError
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -26,7 +29,7 @@ from openclaw.gateway.methods import CallContext
 from openclaw.protocol import frames, handshake, scopes
 from openclaw.protocol.errors import INVALID_REQUEST, UNAVAILABLE, GatewayError
 from openclaw.protocol.handshake import Rejection
-from openclaw.protocol.validation import check
+from openclaw.protocol.validation import checker
 
 _log = Logger(namespace="gateway/ws")
 
@@ -40,6 +43,14 @@ CLOSE_INTERNAL_ERROR = 1011
 _CLOSE_REASON_MAX = 120
 #: How long a close frame we owe the peer may take to drain before the TCP connection is aborted.
 CLOSE_FLUSH_TIMEOUT = 2.0
+
+_checkRequestFrame = checker("RequestFrame")
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+#: What autobahn keeps of the upgrade after the handshake (none of it is read again).
+_UPGRADE_LEFTOVERS = (
+    "http_status_line", "http_headers", "http_request_data", "http_request_uri", "http_request_path",
+    "http_request_params", "http_request_host", "http_response_data", "_wskey",
+)
 
 
 def _truncate(reason: str) -> str:
@@ -81,7 +92,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._peerIp = ""
         self._peer = ""
         self._local = False
-        self._headers: dict[str, str] = {}
+        self._headers: Mapping[str, str] = _NO_HEADERS
         #: What handlers have going on here (from hello-ok on).
         self.calls: Calls | None = None
 
@@ -98,6 +109,18 @@ class GatewayConnection(WebSocketServerProtocol):
         return self.phase == "ready"
 
     # WebSocket lifecycle -----------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        # autobahn's own dataReceived formats a debug line per chunk (the arguments
+        # are built even with debug logging off); the framing code starts here.
+        self._dataReceived(data)
+
+    def onMessageEnd(self) -> None:
+        # autobahn's also fires an observer signal per message, through a future
+        # (nobody observes ours); the rest of its work is this:
+        if not self.failedByMe:
+            self.onMessage(b"".join(self.message_data), self.message_is_binary)
+        self.message_data = None
 
     def onConnect(self, request) -> None:
         peer = self.transport.getPeer()
@@ -334,6 +357,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self.phase = "ready"
         self.calls = Calls(self.factory.reactor)
         self.maxMessagePayloadSize = self.maxFramePayloadSize = MAX_PAYLOAD
+        self._forgetUpgrade()
         self._send(frames.response(requestId, self._hello(granted, grant)))
         _log.debug(
             "client connected conn={conn} client={client} mode={mode} role={role} scopes={scopes}",
@@ -341,6 +365,15 @@ class GatewayConnection(WebSocketServerProtocol):
             role=self.role, scopes=",".join(granted) or "-",
         )
         hub.authenticated(self)
+
+    def _forgetUpgrade(self) -> None:
+        """
+        The upgrade request (its headers served the connect) and autobahn's copies of
+        it and of the 101 are done with: an idle connection keeps only what it uses.
+        """
+        self._headers = _NO_HEADERS
+        for name in _UPGRADE_LEFTOVERS:
+            setattr(self, name, None)
 
     def _hello(self, granted: list[str], grant: deviceauth.Grant | None) -> dict[str, Any]:
         hub = self.hub
@@ -386,7 +419,7 @@ class GatewayConnection(WebSocketServerProtocol):
             return
         except ValueError:
             return  # malformed JSON after hello is ignored, as OpenClaw does
-        problem = check("RequestFrame", frame)
+        problem = _checkRequestFrame(frame)
         if problem is not None:
             requestId = frame.get("id") if isinstance(frame, dict) else None
             if not isinstance(requestId, str) or not requestId:
@@ -398,35 +431,46 @@ class GatewayConnection(WebSocketServerProtocol):
         params = frame.get("params")
         if params is None:
             params = {}
-        started = self.hub.clock.seconds()
+        hub = self.hub
+        started = hub.clock.seconds()
         ctx = CallContext(self, requestId, method)
         try:
             if self.calls.full():
                 raise too_many_in_flight(method)
-            handler = self.hub.methods.resolve(method, params, ctx).handler
+            handler = hub.methods.resolve(method, params, ctx).handler
+            result = handler(params, ctx)
         except GatewayError as error:
             self._fail(requestId, error)
             self._trace(False, method, started)
             return
-        d = maybeDeferred(handler, params, ctx)
-        if not d.called or d.paused:  # paused: its result waits on another Deferred
-            self.calls.track(ctx, d)
-        d.addCallbacks(
-            lambda result: self._send(frames.response(requestId, result)),
+        except Exception:
+            self._trace(self._failed(requestId, method, Failure()), method, started)
+            return
+        if isinstance(result, CoroutineType):
+            result = Deferred.fromCoroutine(result)
+        elif not isinstance(result, Deferred):
+            # answered at once: no Deferred, nothing in flight
+            self._send(frames.response(requestId, result))
+            self._trace(None, method, started)
+            return
+        if not result.called or result.paused:  # paused: its result waits on another Deferred
+            self.calls.track(ctx, result)
+        result.addCallbacks(
+            lambda answer: self._send(frames.response(requestId, answer)),
             lambda failure: self._failed(requestId, method, failure),
         )
-        d.addCallback(self._trace, method, started)
+        result.addCallback(self._trace, method, started)
 
     def _trace(self, ok: bool | None, method: str, started: float) -> None:
         """The WS log: errors and slow calls always, every call with C{full} or C{--verbose}."""
         ms = int((self.hub.clock.seconds() - started) * 1000)
-        method = method[:_LOGGED_NAME_MAX]  # a client chooses the name; the log stays small
         settings = self.hub.settings
         failed = ok is False
         if failed or ms >= SLOW_CALL_MS or settings.wsLog == "full":
+            method = method[:_LOGGED_NAME_MAX]  # a client chooses the name; the log stays small
             _log.info("⇄ res {mark} {method} {ms}ms conn={conn}", mark="✗" if failed else "✓", method=method, ms=ms, conn=self.connId)
         elif settings.verbose:
-            _log.debug("⇄ res ✓ {method} {ms}ms conn={conn}", method=method, ms=ms, conn=self.connId)
+            _log.debug("⇄ res ✓ {method} {ms}ms conn={conn}", method=method[:_LOGGED_NAME_MAX], ms=ms, conn=self.connId)
 
     def _failed(self, requestId: str, method: str, failure: Failure) -> bool | None:
         if failure.check(CancelledError) and self.phase == "closed":
@@ -464,20 +508,43 @@ class GatewayConnection(WebSocketServerProtocol):
     # sending -----------------------------------------------------------------
 
     def sendEvent(self, event: str, payload: Any, stateVersion: dict[str, int] | None, dropIfSlow: bool = False) -> None:
+        self.sendEncoded(frames.EncodedEvent(event, payload, stateVersion), dropIfSlow)
+
+    def sendEncoded(self, event: frames.EncodedEvent, dropIfSlow: bool = False) -> None:
+        """An event encoded once for all its receivers (a broadcast), with this connection's next C{seq}."""
         self.seq += 1  # a dropped event still uses its number, so the client sees the gap
-        self._send(frames.event(event, payload, self.seq, stateVersion), dropIfSlow)
+        if self.phase != "closed" and self.state == self.STATE_OPEN:
+            self._write(event.withSeq(self.seq), dropIfSlow)
 
     def _send(self, frame: dict[str, Any], dropIfSlow: bool = False) -> None:
-        if self.phase == "closed" or self.state != self.STATE_OPEN:
-            return
-        data = frames.encode(frame)
+        if self.phase != "closed" and self.state == self.STATE_OPEN:
+            self._write(frames.encode(frame), dropIfSlow)
+
+    def _write(self, data: bytes, dropIfSlow: bool) -> None:
+        """
+        One text message, framed here and written to the transport: autobahn's
+        sendMessage does the same (a server's frames are not masked, and the factory
+        declines compression) and also builds debug lines for every send.
+        """
+        size = len(data)
+        if size > self.maxMessagePayloadSize:
+            raise PayloadExceededError(f"message of {size} bytes exceeds the payload limit of {self.maxMessagePayloadSize}")
         # Only a paused transport (the peer not keeping up) can hold much: it pauses
         # us once it buffers 64 KiB.
-        if self._paused and _buffered(self.transport) + len(data) > MAX_BUFFERED_BYTES:
+        if self._paused and _buffered(self.transport) + size > MAX_BUFFERED_BYTES:
             if not dropIfSlow:
-                self._slowConsumer(len(data))
+                self._slowConsumer(size)
             return
-        self.sendMessage(data)
+        if size < 126:
+            head = _SHORT_HEADS[size]
+        elif size < 65536:
+            head = _MEDIUM_HEAD.pack(0x81, 126, size)
+        else:
+            head = _LONG_HEAD.pack(0x81, 127, size)
+        if self.send_queue:  # autobahn holds frames of its own back (chopped or synchronous writes): queue behind them
+            self.sendData(head + data)
+        else:
+            self.transport.writeSequence((head, data))
 
     def _slowConsumer(self, adding: int = 0) -> None:
         """Close a client that does not read (1008); autobahn aborts if the close cannot be written either."""
@@ -522,6 +589,12 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _nowMs(self) -> int:
         return int(self.hub.clock.seconds() * 1000)
+
+
+#: Headers of unfragmented text frames, by payload length (RFC 6455 §5.2).
+_SHORT_HEADS = [bytes((0x81, n)) for n in range(126)]
+_MEDIUM_HEAD = struct.Struct("!BBH")
+_LONG_HEAD = struct.Struct("!BBQ")
 
 
 def _buffered(transport: Any) -> int:

@@ -20,11 +20,12 @@ from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.auth import FailureLimiter
 from openclaw.gateway.diagnostics import StabilityRecorder
 from openclaw.gateway.health import HealthMonitor
+from openclaw.gateway.heap import AfterBursts
 from openclaw.gateway.pairing import PairingStore
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.settings import GatewaySettings
-from openclaw.protocol import scopes
+from openclaw.protocol import frames, scopes
 from openclaw.protocol.handshake import CLOSE_SERVICE_RESTART
 
 _log = Logger(namespace="gateway")
@@ -70,6 +71,8 @@ class Hub(Service):
         self.pairing: PairingStore | None = None
         self.stateVersion = {"presence": 1, "health": 1}
         self.sockets: set[GatewayConnection] = set()
+        #: Gives the heap back after a burst of connections has closed.
+        self.afterBursts = AfterBursts(clock)
         self.clients: dict[str, GatewayConnection] = {}
         self.accepting = True
         self._tick = LoopingCall(self._sendTick)
@@ -90,6 +93,7 @@ class Hub(Service):
         for loop in (self._tick, self._ping):
             if loop.running:
                 loop.stop()
+        self.afterBursts.stop()
         return self.shutdown("gateway stopping")
 
     def shutdown(self, reason: str, restartExpectedMs: int | None = None) -> Deferred:
@@ -131,6 +135,7 @@ class Hub(Service):
 
     def opened(self, conn: "GatewayConnection") -> None:
         self.sockets.add(conn)
+        self.afterBursts.opened()
 
     def authenticated(self, conn: "GatewayConnection") -> None:
         self.clients[conn.connId] = conn
@@ -141,7 +146,9 @@ class Hub(Service):
             self.health.soon()
 
     def closed(self, conn: "GatewayConnection") -> None:
-        self.sockets.discard(conn)
+        if conn in self.sockets:
+            self.sockets.discard(conn)
+            self.afterBursts.closed()
         if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId, conn.client):
             self._presenceChanged()
 
@@ -181,13 +188,23 @@ class Hub(Service):
     # events ------------------------------------------------------------------
 
     def broadcast(self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False) -> None:
+        """
+        Send C{event} to every authenticated client whose scopes may receive it. The
+        frame is encoded once, and whether a set of scopes may receive it is decided
+        once per distinct set; each client only adds its own C{seq}.
+        """
         if not self.methods.sends(event):
             raise ValueError(f"event {event} is not registered")
-        state = dict(self.stateVersion) if withState else None
+        encoded = frames.EncodedEvent(event, payload, dict(self.stateVersion) if withState else None)
+        receives: dict[tuple[str, ...], bool] = {}
         for conn in list(self.clients.values()):
-            if scopes.may_receive(conn.scopes, event):
+            granted = conn.scopes
+            allowed = receives.get(granted)
+            if allowed is None:
+                allowed = receives[granted] = scopes.may_receive(granted, event)
+            if allowed:
                 try:
-                    conn.sendEvent(event, payload, state, dropIfSlow)
+                    conn.sendEncoded(encoded, dropIfSlow)
                 except Exception:
                     # one broken client must not stop delivery to the others, nor the timers
                     _log.failure("could not send {event} to conn={conn}", event=event, conn=conn.connId)

@@ -72,6 +72,23 @@ def event(
     return frame
 
 
+class EncodedEvent:
+    """
+    An event frame encoded once for every connection it goes to. Only C{seq} differs
+    between connections, so it is appended to the shared encoding as the frame's
+    last member instead of encoding the payload again per connection.
+    """
+
+    __slots__ = ("_head",)
+
+    def __init__(self, name: str, payload: Any = None, stateVersion: dict[str, int] | None = None) -> None:
+        # orjson writes an object as {...}: drop the closing brace to add one member
+        self._head = encode(event(name, payload, None, stateVersion))[:-1] + b',"seq":'
+
+    def withSeq(self, seq: int) -> bytes:
+        return b"%s%d}" % (self._head, seq)
+
+
 def request(requestId: str, method: str, params: Any = None) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": "req", "id": requestId, "method": method}
     if params is not None:

@@ -114,10 +114,11 @@ def _message(error: ValidationError) -> str:
 
 
 @lru_cache(maxsize=None)
-def _checker(name: str) -> Checker:
+def checker(name: str) -> Checker:
+    """The (compiled once) checker of one inbound definition; hold it where it is called per frame."""
     return Checker(_schema(name))
 
 
 def check(name: str, instance: Any) -> str | None:
     """The violations of C{instance} against one inbound definition, or None."""
-    return _checker(name)(instance)
+    return checker(name)(instance)

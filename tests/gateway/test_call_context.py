@@ -45,6 +45,8 @@ class ProbeFamily:
         registry.add("test.run", scopes.READ, self.run, closed(runId=name))
         registry.add("test.hang", scopes.READ, self.hang, closed(tag=name))
         registry.add("test.quick", scopes.READ, self.quick, closed(tag=name))
+        registry.add("test.coroutine", scopes.READ, self.coroutine, closed(tag=name))
+        registry.add("test.broken", scopes.READ, self.broken, closed())
 
     def emit(self, params: dict, ctx: CallContext) -> dict:
         for seq in range(1, params["count"] + 1):
@@ -89,6 +91,13 @@ class ProbeFamily:
     def quick(self, params: dict, ctx: CallContext) -> dict:
         ctx.onClose(lambda: self.cleaned.append(params["tag"]))
         return {"ok": True}
+
+    async def coroutine(self, params: dict, ctx: CallContext) -> dict:
+        self.runs[params["tag"]] = Deferred()
+        return {"tag": params["tag"], "got": await self.runs[params["tag"]]}
+
+    def broken(self, params: dict, ctx: CallContext) -> dict:
+        raise RuntimeError("a bug in a handler")
 
 
 @pytest.fixture
@@ -255,3 +264,21 @@ async def test_requests_in_flight_are_capped(gateway, family, monkeypatch):
     assert family.started == ["h0", "h1", "h2"]
     other = await gateway.connect()  # the cap is per connection
     assert (await other.call("health"))["ok"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_plain_values_coroutines_and_broken_handlers(gateway, family):
+    client = await gateway.connect()
+    server = _server_side(gateway, client)
+    assert await client.call("test.quick", {"tag": "q"}) == {"ok": True}
+    assert server.calls.inFlight == 0  # answered at once: never in flight
+    later = client.call("test.coroutine", {"tag": "c"})
+    await client.call("health")
+    assert server.calls.inFlight == 1
+    family.runs["c"].callback(7)
+    assert await later == {"tag": "c", "got": 7}
+    with pytest.raises(GatewayCallError) as broken:
+        await client.call("test.broken")
+    assert broken.value.error == {"code": "UNAVAILABLE", "message": "test.broken failed"}
+    assert (await client.call("test.quick", {"tag": "after"}))["ok"]
+    assert server.calls.inFlight == 0
