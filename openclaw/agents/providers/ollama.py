@@ -20,9 +20,6 @@ class OllamaProvider(StreamingProvider):
     def url(self) -> str:
         return f"{self.settings.baseUrl}/api/chat"
 
-    def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.settings.apiKey}"} if self.settings.apiKey else {}
-
     def body(self, request: ModelRequest, model: ModelEntry | None) -> dict:
         messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
         for m in request.messages:

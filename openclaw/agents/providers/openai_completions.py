@@ -23,9 +23,6 @@ class OpenAICompletionsProvider(StreamingProvider):
     def url(self) -> str:
         return f"{self.settings.baseUrl}/chat/completions"
 
-    def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.settings.apiKey}"} if self.settings.apiKey else {}
-
     def body(self, request: ModelRequest, model: ModelEntry | None) -> dict:
         messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
         for m in request.messages:

@@ -31,9 +31,6 @@ class OpenAIResponsesProvider(StreamingProvider):
     def url(self) -> str:
         return f"{self.settings.baseUrl}/responses"
 
-    def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.settings.apiKey}"} if self.settings.apiKey else {}
-
     def body(self, request: ModelRequest, model: ModelEntry | None) -> dict:
         body: dict[str, Any] = {"model": request.model, "input": items(request.messages), "stream": True, "store": False}
         if request.system:

@@ -41,7 +41,8 @@ class StreamingProvider:
         raise NotImplementedError
 
     def headers(self) -> dict[str, str]:
-        raise NotImplementedError
+        """The key as a Bearer token (the OpenAI-style APIs and Ollama); Anthropic's differs."""
+        return {"authorization": f"Bearer {self.settings.apiKey}"} if self.settings.apiKey else {}
 
     def body(self, request: ModelRequest, model: ModelEntry | None) -> dict:
         raise NotImplementedError
