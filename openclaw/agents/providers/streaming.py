@@ -7,6 +7,8 @@ how its stream reads.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from twisted.internet.defer import Deferred
 
 from openclaw.agents.models import ModelEntry, ProviderSettings
@@ -14,7 +16,7 @@ from openclaw.agents.providers.base import Collector, Completion, EventSink, Mod
 from openclaw.agents.providers.http import ProviderHTTP
 
 
-class StreamingProvider:
+class StreamingProvider(ABC):
     def __init__(self, http: ProviderHTTP, settings: ProviderSettings) -> None:
         self._http = http
         self.settings = settings
@@ -37,15 +39,18 @@ class StreamingProvider:
 
     # -- what each API module provides
 
+    @abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        """Where the API's requests go."""
 
     def headers(self) -> dict[str, str]:
         """The key as a Bearer token (the OpenAI-style APIs and Ollama); Anthropic's differs."""
         return {"authorization": f"Bearer {self.settings.apiKey}"} if self.settings.apiKey else {}
 
+    @abstractmethod
     def body(self, request: ModelRequest, model: ModelEntry | None) -> dict:
-        raise NotImplementedError
+        """The API's request body for C{request} (C{model}: its configured entry, if any)."""
 
+    @abstractmethod
     def decoder(self, collector: Collector) -> StreamDecoder:
-        raise NotImplementedError
+        """A decoder of the API's stream that reports to C{collector}."""
