@@ -491,8 +491,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._send(frames.response(requestId, payload))
 
     def emit(self, event: str, payload: Any, dropIfSlow: bool) -> None:
-        if not self.hub.methods.sends(event):
-            raise ValueError(f"event {event} is not registered")
+        self.hub.methods.checkEvent(event)
         if scopes.may_receive(self.scopes, event):
             self.sendEvent(event, payload, None, dropIfSlow)
 

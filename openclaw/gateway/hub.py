@@ -193,8 +193,7 @@ class Hub(Service):
         frame is encoded once, and whether a set of scopes may receive it is decided
         once per distinct set; each client only adds its own C{seq}.
         """
-        if not self.methods.sends(event):
-            raise ValueError(f"event {event} is not registered")
+        self.methods.checkEvent(event)
         encoded = frames.EncodedEvent(event, payload, dict(self.stateVersion) if withState else None)
         receives: dict[tuple[str, ...], bool] = {}
         for conn in list(self.clients.values()):

@@ -169,8 +169,10 @@ class MethodRegistry:
     def events(self) -> list[str]:
         return list(self._events)
 
-    def sends(self, event: str) -> bool:
-        return event in self._events
+    def checkEvent(self, event: str) -> None:
+        """Raise L{ValueError} unless C{event} was announced (nothing unannounced is ever sent)."""
+        if event not in self._events:
+            raise ValueError(f"event {event} is not registered")
 
     def resolve(self, name: str, params: Any, ctx: CallContext) -> Method:
         """
