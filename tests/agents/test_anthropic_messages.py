@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import pytest_twisted
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 
 from openclaw.agents.models import ProviderSettings
 from openclaw.agents.providers.anthropic_messages import AnthropicMessagesProvider
@@ -21,7 +21,7 @@ from openclaw.agents.providers.base import (
     ToolCallStart,
     Usage,
 )
-from tests.agents.upstream import Events, Reply, closed_by_client, sse
+from tests.agents.upstream import Events, Reply, cancel_after_first, closed_by_client, sse
 
 KEY = "sk-ant-test-0123456789"
 
@@ -142,11 +142,5 @@ async def test_stream_without_message_stop_is_transient(http, upstreams):
 async def test_abort_mid_stream_closes_the_upstream(reactor, http, upstreams):
     upstream, base = upstreams()
     upstream.reply(Reply([START, *TEXT_BLOCK[:3]], end="hang"))
-    events = Events()
-    first = events.next(TextDelta)
-    done = make(http, base).stream(REQUEST, events)
-    await first
-    done.cancel()
-    with pytest.raises(CancelledError):
-        await done
+    await cancel_after_first(TextDelta, lambda events: make(http, base).stream(REQUEST, events))
     assert await closed_by_client(upstream.requests[0], reactor)

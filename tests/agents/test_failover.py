@@ -17,7 +17,7 @@ from openclaw.agents.providers.registry import ProviderRegistry
 from openclaw.config.secrets import SecretsSnapshot
 from tests.agents.test_anthropic_messages import START, TEXT_BLOCK, end
 from tests.agents.test_openai_completions import TEXT_STREAM
-from tests.agents.upstream import Events, NotifyingClock, Reply, closed_by_client
+from tests.agents.upstream import Events, NotifyingClock, Reply, cancel_after_first, closed_by_client
 
 REQUEST = ModelRequest(model="", messages=(Message("user", "hi"),))
 ANTHROPIC_OK = Reply([START, *TEXT_BLOCK, *end("end_turn")])
@@ -159,12 +159,6 @@ async def test_cancel_while_waiting_to_retry(setup, retryClock):
 async def test_cancel_mid_stream_reaches_the_upstream(reactor, setup):
     failover, plan, primary, fallback = setup
     primary.reply(Reply(TEXT_STREAM[:2], end="hang"))
-    events = Events()
-    first = events.next(TextDelta)
-    done = failover.stream(plan, REQUEST, events)
-    await first
-    done.cancel()
-    with pytest.raises(CancelledError):
-        await done
+    await cancel_after_first(TextDelta, lambda events: failover.stream(plan, REQUEST, events))
     assert await closed_by_client(primary.requests[0], reactor)
     assert fallback.requests == []

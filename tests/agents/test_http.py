@@ -13,7 +13,7 @@ from openclaw.agents.providers.base import ProviderError
 from openclaw.agents.providers.http import classify_status, error_message, retry_after
 from twisted.web.http_headers import Headers
 
-from tests.agents.upstream import Events, FakeUpstream, Reply, base_url, closed_by_client, serve
+from tests.agents.upstream import Events, FakeUpstream, Reply, base_url, cancel_after_first, closed_by_client, serve
 
 KEY = "sk-secret-0123456789abcdef"
 IDLE = 10.0
@@ -150,13 +150,7 @@ async def test_slow_but_steady_stream_is_not_idle_until_the_request_budget(react
 async def test_cancel_mid_stream_closes_the_upstream_connection(reactor, http, upstreams, clock):
     upstream, base = upstreams()
     upstream.reply(Reply([b"data: 1\n\n"], end="hang"))
-    chunks = Events()
-    first = chunks.next(bytes)
-    done = post(http, base, chunks)
-    await first
-    done.cancel()
-    with pytest.raises(CancelledError):
-        await done
+    await cancel_after_first(bytes, lambda chunks: post(http, base, chunks))
     assert clock.getDelayedCalls() == []  # no timer outlives the request
     assert await closed_by_client(upstream.requests[0], reactor)
 

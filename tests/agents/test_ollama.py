@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import pytest_twisted
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 
 from openclaw.agents.models import ProviderSettings
 from openclaw.agents.providers.base import (
@@ -20,7 +20,7 @@ from openclaw.agents.providers.base import (
     Usage,
 )
 from openclaw.agents.providers.ollama import OllamaProvider
-from tests.agents.upstream import Events, Reply, closed_by_client, ndjson
+from tests.agents.upstream import Events, Reply, cancel_after_first, closed_by_client, ndjson
 
 
 def line(content="", done=False, **extra):
@@ -128,11 +128,5 @@ async def test_model_not_found(http, upstreams):
 async def test_abort_mid_stream_closes_the_upstream(reactor, http, upstreams):
     upstream, base = upstreams(b"application/x-ndjson")
     upstream.reply(Reply([line("a")], end="hang"))
-    events = Events()
-    first = events.next(TextDelta)
-    done = make(http, base).stream(REQUEST, events)
-    await first
-    done.cancel()
-    with pytest.raises(CancelledError):
-        await done
+    await cancel_after_first(TextDelta, lambda events: make(http, base).stream(REQUEST, events))
     assert await closed_by_client(upstream.requests[0], reactor)

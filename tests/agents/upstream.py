@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
-from twisted.internet.defer import Deferred, succeed
+import pytest
+
+from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.task import Clock
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
@@ -179,3 +181,17 @@ class Events:
 
     def of(self, kind: type) -> list[Any]:
         return [e for e in self.items if isinstance(e, kind)]
+
+
+async def cancel_after_first(kind: type, start: Callable[[Events], Deferred]) -> None:
+    """
+    Start a stream (C{start(events)}), cancel it as soon as its first C{kind} event
+    arrived, and check the caller sees the cancellation.
+    """
+    events = Events()
+    first = events.next(kind)
+    done = start(events)
+    await first
+    done.cancel()
+    with pytest.raises(CancelledError):
+        await done
