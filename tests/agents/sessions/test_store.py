@@ -212,3 +212,27 @@ async def test_opened_stores_are_pruned_every_hour_by_the_current_policy(stores,
     # (each store runs its operations in order: these reads come after the pass)
     assert (await main.count(), await work.count()) == (0, 1)
     assert [e.key for e in (await work.list())[0]] == ["agent:work:fresh"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_patch_changes_fields_from_the_current_entry_without_counting_as_activity(store, clock):
+    created = await store.patch(KEY, lambda entry: {"label": "first"})
+    assert created.label == "first" and created.updatedAt == T0 * 1000
+    clock.advance(10)
+    patched = await store.patch(KEY, lambda entry: {"label": entry.label + "+", "pinnedAt": 5})
+    assert (patched.label, patched.pinnedAt, patched.updatedAt) == ("first+", 5, T0 * 1000)
+    assert await store.get(KEY) == patched
+
+
+@pytest_twisted.ensureDeferred
+async def test_list_narrows_by_label_parent_and_key_kind(store):
+    await store.touch("global")
+    await store.touch("cron:nightly")
+    await store.touch("agent:main:child", spawnedBy="agent:main:main", label="Kid")
+    await store.touch(KEY)
+    keys = lambda listed: sorted(e.key for e in listed[0])  # noqa: E731
+    assert keys(await store.list()) == ["agent:main:child", KEY, "cron:nightly", "global"]
+    assert keys(await store.list(includeGlobal=False, includeUnknown=False)) == ["agent:main:child", KEY]
+    assert keys(await store.list(includeUnknown=False)) == ["agent:main:child", KEY, "global"]
+    assert keys(await store.list(spawnedBy="agent:main:main")) == ["agent:main:child"]
+    assert keys(await store.list(label="Kid")) == ["agent:main:child"] and keys(await store.list(label="kid")) == []
