@@ -398,13 +398,13 @@ class SessionStore(Service):
             fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
         return path
 
-    def maintain(self, now: float, pruneAfterMs: int, maxEntries: int) -> Deferred:
+    def maintain(self, nowMs: int, pruneAfterMs: int, maxEntries: int) -> Deferred:
         """
-        Prune sessions not updated for C{pruneAfterMs}, then the oldest beyond
-        C{maxEntries} (C{now}: epoch seconds); their transcripts are archived.
-        Fires with how many were removed.
+        Prune sessions not updated for C{pruneAfterMs} before C{nowMs}, then the
+        oldest beyond C{maxEntries}; their transcripts are archived. Fires with how
+        many were removed.
         """
-        return self._run(self._maintain, int(now * 1000), pruneAfterMs, maxEntries).addCallback(self._removed)
+        return self._run(self._maintain, nowMs, pruneAfterMs, maxEntries).addCallback(self._removed)
 
     def _maintain(self, tx: _Tx, nowMs: int, pruneAfterMs: int, maxEntries: int):
         rows = tx.cursor.execute("SELECT key, updated_at FROM sessions").fetchall()

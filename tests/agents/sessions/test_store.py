@@ -156,7 +156,7 @@ async def test_maintenance_prunes_stale_then_the_oldest_over_the_cap(store, cloc
     for n in range(5):
         await store.touch(f"agent:main:s{n}")
         clock.advance(3600)
-    removed = await store.maintain(clock.seconds(), pruneAfterMs=3 * 3600_000, maxEntries=2)
+    removed = await store.maintain(int(clock.seconds() * 1000), pruneAfterMs=3 * 3600_000, maxEntries=2)
     assert removed == 3
     entries, total = await store.list()
     assert [e.key for e in entries] == ["agent:main:s4", "agent:main:s3"] and total == 2
