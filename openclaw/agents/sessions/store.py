@@ -97,8 +97,10 @@ class _Tx:
             "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ?", (entry.sessionId,)
         ).fetchone()
         ts = message.get("timestamp")
-        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts if isinstance(ts, int) else self.nowMs,
-                                kind, dict(message), runId)
+        if not isinstance(ts, int):  # every stored message says when it was written
+            ts = self.nowMs
+            message = {**message, "timestamp": ts}
+        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts, kind, dict(message), runId)
         self.cursor.execute(
             f"INSERT INTO transcript (session_id, {_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.sessionId, added.id, added.parentId, added.seq, added.timestamp, kind,

@@ -38,7 +38,7 @@ def store(stores) -> SessionStore:
 
 
 def user(text: str, **extra) -> dict:
-    return {"role": "user", "content": [{"type": "text", "text": text}], **extra}
+    return {"role": "user", "content": [{"type": "text", "text": text}], "timestamp": 1, **extra}
 
 
 def assistant(text: str) -> dict:
@@ -79,7 +79,7 @@ async def test_appends_chain_parent_ids_and_count_seq_per_session(store, clock):
     other = await store.append("agent:main:other", user("elsewhere"))
     assert (first.seq, first.parentId, first.timestamp) == (1, None, 123)
     assert (second.seq, second.parentId, second.runId) == (2, first.id, "run-1")
-    assert second.timestamp == (T0 + 1) * 1000
+    assert second.timestamp == second.message["timestamp"] == (T0 + 1) * 1000
     assert (other.seq, other.parentId) == (1, None)
     entry = await store.get(KEY)
     assert entry.leafId == second.id and entry.lastInteractionAt == T0 * 1000 and entry.lastActivityAt == (T0 + 1) * 1000
