@@ -5,7 +5,8 @@ and the subscriptions: C{sessions.subscribe} (C{sessions.changed} events) and
 C{sessions.messages.subscribe} (C{session.message} events of one session), each
 held until it is undone or the connection closes.
 
-A request names a session by C{key} (C{agent:<id>:…}, C{global}, or a short key
+Resetting or deleting a session first stops the runs in it. A request names a
+session by C{key} (C{agent:<id>:…}, C{global}, or a short key
 scoped to C{agentId} or the default agent). The stores, the session bus and the
 runs are the agent runtime's (C{tree.agents.stores}, C{.bus}, C{.runs}); the
 session settings are the tree's current ones.
@@ -163,6 +164,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
 
     async def sessions_reset(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
+        tree.agents.runs.abort(key, None, "reset")  # a fresh start leaves nothing running in the old one
         entry = await tree.agents.stores.store(agentId).reset(key, params.get("reason", "reset"))
         announce(entry, "reset")
         return {"ok": True, "key": key, "entry": _record(entry), "resolved": resolved(entry)}
@@ -183,6 +185,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             raise _invalid(f"session {key} is now {entry.sessionId}, not {expected}")
         if archivedOnly and entry.archivedAt is None:
             raise _invalid(f"session {key} is not archived")
+        tree.agents.runs.abort(key, None, "delete")
         archived = await store.delete(key, params.get("deleteTranscript", True))
         if archived is None:  # deleted meanwhile by another request
             return {"ok": True, "key": key, "deleted": False, "archived": []}

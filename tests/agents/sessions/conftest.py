@@ -14,13 +14,18 @@ from tests.conftest import serving, start_gateway
 
 
 class ActiveRuns:
-    """The runs the session rows report as active, set by the test."""
+    """The runs the session rows report as active (set by the test), and the aborts asked for."""
 
     def __init__(self) -> None:
         self.active: dict[str, list[str]] = {}
+        self.aborted: list[tuple[str, str]] = []
 
     def activeRunIds(self, sessionKey: str) -> list[str]:
         return list(self.active.get(sessionKey, ()))
+
+    def abort(self, sessionKey: str, runId: str | None, reason: str) -> list[str]:
+        self.aborted.append((sessionKey, reason))
+        return self.active.pop(sessionKey, [])
 
 
 @pytest_twisted.async_yield_fixture

@@ -142,6 +142,8 @@ async def test_patch_marks_read_and_unread_and_overrides_the_model(gateway):
 async def test_reset_keeps_the_session_id_and_leaves_a_marker(gateway):
     await store(gateway).append(MAIN, {"role": "user", "content": "before"})
     before = await store(gateway).get(MAIN)
+    runs = gateway.service.tree.agents.runs
+    runs.active[MAIN] = ["run-1"]
     admin = await gateway.connect(scopes=ADMIN)
     await admin.call("sessions.subscribe", {})
     reset = await admin.call("sessions.reset", {"key": MAIN, "reason": "reset"})
@@ -150,6 +152,7 @@ async def test_reset_keeps_the_session_id_and_leaves_a_marker(gateway):
     messages = (await admin.call("sessions.get", {"key": MAIN}))["messages"]
     assert messages[-1]["role"] == "system" and messages[-1]["__openclaw"]["kind"] == "reset"
     assert [c["reason"] for c in events(admin, "sessions.changed")] == ["reset"]
+    assert runs.aborted == [(MAIN, "reset")] and reset["entry"].get("status") is None
     reader = await gateway.connect()
     assert (await refused(reader, "sessions.reset", {"key": MAIN})).message == "missing scope: operator.admin"
 
@@ -169,6 +172,7 @@ async def test_delete_refuses_the_main_session_and_archives_others(gateway):
     assert {k: first[k] for k in ("sessionKey", "sessionId", "agentId", "reason")} == \
         {"sessionKey": "agent:main:side", "sessionId": sessionId, "agentId": "main", "reason": "delete"}
     assert "session" not in first and "sessionKey" not in second and second["reason"] == "delete"
+    assert gateway.service.tree.agents.runs.aborted == [("agent:main:side", "delete")]
     again = await admin.call("sessions.delete", {"key": "agent:main:side"})
     assert (again["deleted"], again["archived"]) == (False, [])
 
