@@ -54,7 +54,7 @@ class AgentRuntime(MultiService):
         self.publish = publish
         self.models = ModelService(settings.models, reactor, clock)
         self.models.setServiceParent(self)
-        self.stores = SessionStores(settings.paths.stateDir, clock)
+        self.stores = SessionStores(settings.paths.stateDir, clock, settings.session.maintenance)
         self.stores.setServiceParent(self)
         self.bus = SessionBus(clock, self.mainSessionKey)
         self.runs = RunManager(self, clock, publish, track, accepting)
@@ -67,6 +67,7 @@ class AgentRuntime(MultiService):
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
+        self.stores.maintenance = settings.session.maintenance
         if "models" in changedSections:
             self.models.applySettings(settings.models)
         return True
