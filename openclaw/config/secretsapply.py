@@ -196,7 +196,9 @@ class _Edit:
             document, text = read_document(path)
         except ConfigError as e:
             raise ApplyError("\n".join(e.issues)) from None
-        if text is not None and has_comments(text):
+        if text is None:
+            raise ApplyError(f"Missing config: {path} (run openclaw setup first)")
+        if has_comments(text):
             self.warnings.append(f"{path} is rewritten as JSON: its comments are not kept")
         document = copy.deepcopy(document)
         if self.plan.providerUpserts or self.plan.providerDeletes:
@@ -363,8 +365,7 @@ def _preflight(
         source = load_source(readFrom, environ)
     except ConfigError as e:
         raise ApplyError("\n".join(issue.replace(readFrom, paths.configPath) for issue in e.issues)) from None
-    if source is None:
-        raise ApplyError(f"Missing config: {paths.configPath}")
+    assert source is not None  # (L{_Edit} refused a missing config)
     source = dataclasses.replace(source, path=paths.configPath)
     checked = skipped = 0
     for target in plan.targets:

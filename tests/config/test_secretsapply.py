@@ -275,3 +275,10 @@ def test_a_failed_rename_puts_back_the_files_already_replaced(install, monkeypat
     )
     monkeypatch.undo()
     assert install.snapshot() == before and install.leftovers() == []
+
+
+def test_without_a_config_nothing_is_created(install):
+    install.config.unlink()
+    with pytest.raises(ApplyError, match=f"^Missing config: {install.config} \\(run openclaw setup first\\)$"):
+        install.apply(plan(model_target("openai", ENV_REF)))
+    assert not install.config.exists() and install.leftovers() == []
