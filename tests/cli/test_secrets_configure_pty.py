@@ -8,63 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from typing import Any
 
 import pytest_twisted
-from twisted.internet.defer import Deferred, succeed
 
-from tests.e2e.processes import OPENCLAW, TIMEOUT, ChildFailed, ChildProcess
+from tests.e2e.processes import OPENCLAW
+from tests.support.terminal import spawn_terminal
 
 OPENAI = "sk-openai-plaintext-7d6c5b4a39281706f5e4"
 LOCAL = "sk-local-plaintext-1a2b3c4d5e6f70819203"
 TOKEN = "gateway-token-plaintext-44556677889900aabb"
-
-
-class Terminal(ChildProcess):
-    """A child on a pty: wait for a prompt (no newline needed), type an answer."""
-
-    def __init__(self, reactor: Any, argv: list[str]) -> None:
-        super().__init__(reactor, argv, "configure")
-        self._seen = 0
-        self._waiter: tuple[re.Pattern[str], Deferred] | None = None
-
-    def childDataReceived(self, childFD: int, data: bytes) -> None:
-        super().childDataReceived(childFD, data)
-        if self._waiter is not None:
-            regex, d = self._waiter
-            match = self._search(regex)
-            if match is not None:
-                self._waiter = None
-                d.callback(match)
-
-    def _search(self, regex: re.Pattern[str]) -> re.Match[str] | None:
-        match = regex.search(self.stdout, self._seen)
-        if match is not None:
-            self._seen = match.end()
-        return match
-
-    def expect(self, text: str, timeout: float = TIMEOUT) -> Deferred:
-        regex = re.compile(re.escape(text))
-        match = self._search(regex)
-        if match is not None:
-            return succeed(match)
-        if self.ended:
-            raise ChildFailed(f"exited before prompting {text!r}\n{self.describe()}")
-        d: Deferred = Deferred()
-        self._waiter = (regex, d)
-        return self._bounded(d, timeout, repr(text))
-
-    def processEnded(self, reason: Any) -> None:
-        super().processEnded(reason)
-        if self._waiter is not None:
-            regex, d = self._waiter
-            self._waiter = None
-            d.errback(ChildFailed(f"exited before prompting {regex.pattern!r}\n{self.describe()}"))
-
-    async def answer(self, prompt: str, text: str) -> None:
-        await self.expect(prompt)
-        self.transport.write(text.encode() + b"\r")  # Enter on a terminal
 
 
 def _install(tmp_path):
@@ -90,8 +42,7 @@ async def test_the_planner_in_a_terminal_saves_and_applies_a_plan(reactor, tmp_p
     config, secrets, env = _install(tmp_path)
     planPath = tmp_path / "plan.json"
     argv = [OPENCLAW, "secrets", "configure", "--plan-out", str(planPath), "--apply"]
-    term = Terminal(reactor, argv)
-    reactor.spawnProcess(term, OPENCLAW, argv, env=env, path=str(tmp_path), usePTY=True)
+    term = spawn_terminal(reactor, argv, env, tmp_path)
     try:
         await term.expect("Step 1: secrets providers")
         await term.answer("Add or replace a provider? (y/n) [n]: ", "y")
@@ -142,8 +93,7 @@ async def test_end_of_input_cancels_without_writing(reactor, tmp_path):
     config, _, env = _install(tmp_path)
     before = config.read_text()
     argv = [OPENCLAW, "secrets", "configure", "--skip-provider-setup"]
-    term = Terminal(reactor, argv)
-    reactor.spawnProcess(term, OPENCLAW, argv, env=env, path=str(tmp_path), usePTY=True)
+    term = spawn_terminal(reactor, argv, env, tmp_path)
     try:
         await term.expect("Move it to a SecretRef? (y/n) [y]: ")
         term.transport.write(b"\x04")  # Ctrl-D: end of input
