@@ -18,7 +18,7 @@ Applying a secrets plan: one write transaction over every file it changes.
 
 No rollback copy is ever written: the old contents are kept in memory only, and a
 C{<config>.bak} that still holds a migrated plaintext is removed. Temp files hold
-new contents only. Blocking file I/O and secret providers: a CLI runs it directly.
+new contents only; those an apply killed mid-write left are removed by the next one. Blocking file I/O and secret providers: a CLI runs it directly.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from dotenv.parser import parse_stream
 
-from openclaw.atomicfile import PRIVATE, temp_beside, write_atomically
+from openclaw.atomicfile import PRIVATE, sweep_stale, temp_beside, write_atomically
 from openclaw.config.authprofiles import (
     CREDENTIAL_FIELDS,
     AuthProfileError,
@@ -123,6 +123,9 @@ def apply_plan(
     edit.build()
     after = {k: v for k, v in layered.items() if k in environ or k not in edit.scrubbedVars}
     changes = edit.changes()
+    if not dryRun:  # what an earlier apply killed mid-write left behind
+        for directory in dict.fromkeys(os.path.dirname(c.path) for c in changes):
+            sweep_stale(directory)
     with contextlib.ExitStack() as stack:
         staged = {c.path: stack.enter_context(temp_beside(c.path, c.new, PRIVATE)) for c in changes if c.new is not None}
         configTemp = staged.get(paths.configPath)

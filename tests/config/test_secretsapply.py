@@ -282,3 +282,14 @@ def test_without_a_config_nothing_is_created(install):
     with pytest.raises(ApplyError, match=f"^Missing config: {install.config} \\(run openclaw setup first\\)$"):
         install.apply(plan(model_target("openai", ENV_REF)))
     assert not install.config.exists() and install.leftovers() == []
+
+
+def test_temp_files_a_killed_apply_left_are_removed_by_the_next(install):
+    agentDir = install.store().parent
+    install.store().write_text(json.dumps({"version": 1, "profiles": {"o": {"type": "api_key", "provider": "openai", "key": OPENAI}}}))
+    dead = agentDir / ".openclaw-4194000-abcd1234.tmp"  # (a writer pid that is almost surely not running)
+    dead.write_text("{}")
+    install.apply(plan(model_target("openai", ENV_REF)), dryRun=True)
+    assert dead.exists()  # a dry run writes nothing, removes nothing
+    install.apply(plan(model_target("openai", ENV_REF)))
+    assert not dead.exists()
