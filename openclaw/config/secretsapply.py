@@ -201,9 +201,7 @@ class _Edit:
             raise ApplyError("\n".join(e.issues)) from None
         if text is None:
             raise ApplyError(f"Missing config: {path} (run openclaw setup first)")
-        if has_comments(text):
-            self.warnings.append(f"{path} is rewritten as JSON: its comments are not kept")
-        document = copy.deepcopy(document)
+        original, document = document, copy.deepcopy(document)
         if self.plan.providerUpserts or self.plan.providerDeletes:
             where = included_at(document, ["secrets", "providers"])
             if where is not None:
@@ -229,7 +227,10 @@ class _Edit:
                 document = set_path(document, parts, _ref_json(target))
             except PathError as e:
                 raise ApplyError(f"Plan target {target.path} cannot be set: {e}") from None
-        self._set(path, "config", config_text(document).encode("utf-8"))
+        if document != original:  # (a plan that changes nothing here leaves the file as written)
+            if has_comments(text):
+                self.warnings.append(f"{path} is rewritten as JSON: its comments are not kept")
+            self._set(path, "config", config_text(document).encode("utf-8"))
         return document
 
     def _profile_targets(self) -> dict[str, dict[str, Any]]:

@@ -293,3 +293,14 @@ def test_temp_files_a_killed_apply_left_are_removed_by_the_next(install):
     assert dead.exists()  # a dry run writes nothing, removes nothing
     install.apply(plan(model_target("openai", ENV_REF)))
     assert not dead.exists()
+
+
+def test_a_plan_that_does_not_touch_the_config_leaves_it_as_written(install):
+    text = "// my gateway\n" + json.dumps(install.read_config())
+    install.config.write_text(text)
+    install.store().write_text(json.dumps({"version": 1, "profiles": {"o": {"type": "api_key", "provider": "openai", "key": OPENAI}}}))
+    result = install.apply(plan({"type": "auth-profiles.api_key.key", "path": "profiles.o.key", "agentId": "main", "ref": ENV_REF}))
+    assert [c.kind for c in result.changes] == ["auth-profiles"] and result.warnings == ()
+    assert install.config.read_text() == text
+    result = install.apply(plan(model_target("openai", ENV_REF)))
+    assert result.warnings == (f"{install.config} is rewritten as JSON: its comments are not kept",)
