@@ -177,3 +177,24 @@ def test_audit_counts_ref_only_auth_profiles_and_flags_their_plaintext(capsys, e
     store.write_text(json.dumps({"version": 1, "profiles": {"openai:default": {"type": "api_key", "provider": "openai", "keyRef": {**REF, "id": "OPENAI_KEY"}}}}))
     code, out, _ = _run(capsys, environ, "audit", "--check", "--json")
     assert code == 0 and json.loads(out)["resolution"]["refsChecked"] == 2
+
+
+def test_configure_saves_the_plan_but_applies_nothing_when_its_preflight_fails(capsys, environ, install, tmp_path):
+    from openclaw.cli.secrets_configure import ConfigureOptions, _configure
+
+    options = ConfigureOptions()
+    options.parseOptions(["--skip-provider-setup", "--plan-out", str(tmp_path / "plan.json"), "--apply", "--yes", "--json"])
+    answers = ["n", "", "", "", "LATER_KEY"]  # the gateway token stays; the model key → env:default:LATER_KEY (unset)
+    out = io.StringIO()
+    before = Path(environ["OPENCLAW_CONFIG_PATH"]).read_text()
+    code = _configure(options, environ, Prompter(io.StringIO("".join(a + "\n" for a in answers)), out))
+    result = json.loads(capsys.readouterr().out)
+    assert code == 1 and result["ok"] is False and result["applied"] is False
+    assert result["preflightError"] == (
+        "Secrets apply failed: Preflight failed: models.providers.local.apiKey (env:default:LATER_KEY): "
+        "environment variable LATER_KEY is missing or empty"
+    )
+    assert json.loads((tmp_path / "plan.json").read_text()) == result["plan"]
+    assert result["plan"]["targets"][0]["ref"] == {"source": "env", "provider": "default", "id": "LATER_KEY"}
+    assert Path(environ["OPENCLAW_CONFIG_PATH"]).read_text() == before
+    assert "Preflight failed" in out.getvalue() and PLAIN not in out.getvalue()
