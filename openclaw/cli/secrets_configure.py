@@ -29,7 +29,7 @@ from openclaw.config.authprofiles import CREDENTIAL_FIELDS, AuthProfileError, ag
 from openclaw.config.edit import read_document
 from openclaw.config.load import ConfigError, lookup
 from openclaw.config.secrets import SOURCES, credential_values, ref_problem
-from openclaw.config.secretsplan import AUTH_PROFILES, PlanError, SecretsPlan, parse_plan, type_for_path
+from openclaw.config.secretsplan import AUTH_PROFILES, PlanError, SecretsPlan, parse_plan, type_for_path, valid_agent_id
 from openclaw.config.substitute import has_reference
 from openclaw.paths import Paths, is_placeholder
 
@@ -60,6 +60,8 @@ class ConfigureOptions(usage.Options):
     def postOptions(self) -> None:
         if self["providers-only"] and self["skip-provider-setup"]:
             raise usage.UsageError("--providers-only and --skip-provider-setup cannot be used together")
+        if self["agent"] is not None and not valid_agent_id(self["agent"]):
+            raise usage.UsageError(f"--agent: invalid agent id {self['agent']!r} (expected [a-z0-9][a-z0-9_-]{{0,63}})")
 
 
 class Cancelled(Exception):

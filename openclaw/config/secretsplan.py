@@ -293,7 +293,7 @@ def _target(entry: Any, index: int) -> PlanTarget:
         stated[name] = value
     agentId, profileProvider = entry.get("agentId"), entry.get("authProfileProvider")
     if kind.store == AUTH_PROFILES:
-        if not isinstance(agentId, str) or not _AGENT_ID.match(agentId):
+        if not isinstance(agentId, str) or not valid_agent_id(agentId):
             raise PlanError(f"Invalid plan target for {kind.name}: {path} needs an agentId ([a-z0-9][a-z0-9_-]{{0,63}})")
         if profileProvider is not None and not (isinstance(profileProvider, str) and profileProvider):
             raise PlanError(f"Invalid plan target authProfileProvider for {kind.name}: must be a provider id")
@@ -311,6 +311,11 @@ def _target(entry: Any, index: int) -> PlanTarget:
         kind, path, tuple(segments), SecretRef(ref["source"], ref["provider"], ref["id"]),
         providerId, accountId, agentId, profileProvider,
     )
+
+
+def valid_agent_id(text: str) -> bool:
+    """Whether C{text} is an agent id an auth-profile target may name (it becomes a directory name)."""
+    return bool(_AGENT_ID.match(text))
 
 
 def target_type(name: str) -> TargetType | None:
@@ -337,4 +342,5 @@ __all__ = [
     "read_plan",
     "target_type",
     "type_for_path",
+    "valid_agent_id",
 ]

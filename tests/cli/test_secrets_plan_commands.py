@@ -98,6 +98,8 @@ def test_configure_needs_a_terminal(capsys, environ, install, monkeypatch):
     assert code == 1 and json.loads(out)["error"]["message"] == NO_TTY
     code, _, err = _run(capsys, environ, "configure", "--providers-only", "--skip-provider-setup")
     assert code == 1 and err.startswith("--providers-only and --skip-provider-setup cannot be used together")
+    code, _, err = _run(capsys, environ, "configure", "--agent", "../main")
+    assert code == 1 and err.startswith("--agent: invalid agent id '../main' (expected [a-z0-9][a-z0-9_-]{0,63})")
 
 
 OPTIONS = {"skip-provider-setup": False, "providers-only": False, "agent": None}
@@ -198,3 +200,16 @@ def test_configure_saves_the_plan_but_applies_nothing_when_its_preflight_fails(c
     assert result["plan"]["targets"][0]["ref"] == {"source": "env", "provider": "default", "id": "LATER_KEY"}
     assert Path(environ["OPENCLAW_CONFIG_PATH"]).read_text() == before
     assert "Preflight failed" in out.getvalue() and PLAIN not in out.getvalue()
+
+
+def test_plaintext_fields_of_one_agent(environ, home):
+    from openclaw.cli.secrets_configure import plaintext_fields
+
+    state = Path(environ["OPENCLAW_STATE_DIR"])
+    for agentId in ("main", "ops"):
+        store = state / "agents" / agentId / "agent" / "auth-profiles.json"
+        store.parent.mkdir(parents=True)
+        store.write_text(json.dumps({"version": 1, "profiles": {"p": {"type": "token", "provider": "x", "token": PLAIN}}}))
+    paths = Paths.fromEnvironment(environ)
+    assert [(f.agentId, f.path) for f in plaintext_fields({}, paths, None)] == [("main", "profiles.p.token"), ("ops", "profiles.p.token")]
+    assert [(f.agentId, f.typeName) for f in plaintext_fields({}, paths, "ops")] == [("ops", "auth-profiles.token.token")]
