@@ -126,8 +126,10 @@ def apply_plan(
     if not dryRun:  # what an earlier apply killed mid-write left behind
         for directory in dict.fromkeys(os.path.dirname(c.path) for c in changes):
             sweep_stale(directory)
+    # a dry run stages only the config (to load it as a reload would)
+    toStage = [c for c in changes if c.new is not None and (not dryRun or c.path == paths.configPath)]
     with contextlib.ExitStack() as stack:
-        staged = {c.path: stack.enter_context(temp_beside(c.path, c.new, PRIVATE)) for c in changes if c.new is not None}
+        staged = {c.path: stack.enter_context(temp_beside(c.path, c.new, PRIVATE)) for c in toStage}
         configTemp = staged.get(paths.configPath)
         checked, skipped = _preflight(plan, paths, after, configTemp, allowExec, activate)
         if not dryRun:

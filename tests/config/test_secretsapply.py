@@ -129,9 +129,11 @@ def test_apply_moves_the_keys_to_refs_and_leaves_no_plaintext_anywhere(install):
 def test_a_dry_run_checks_everything_and_writes_nothing(install):
     (install.state / ".env").write_text(f"LOCAL_KEY={LOCAL}\n")
     before = install.snapshot()
-    result = install.apply(plan(model_target("local", FILE_REF), providerUpserts=upserts(install)), dryRun=True)
-    assert result.dryRun and [c.kind for c in result.changes] == ["config", "dotenv"]
+    target = {"type": "auth-profiles.api_key.key", "path": "profiles.local.key", "agentId": "new", "authProfileProvider": "local", "ref": FILE_REF}
+    result = install.apply(plan(model_target("local", FILE_REF), target, providerUpserts=upserts(install)), dryRun=True)
+    assert result.dryRun and [c.kind for c in result.changes] == ["config", "auth-profiles", "dotenv"]
     assert install.snapshot() == before and install.leftovers() == []
+    assert not (install.state / "agents").exists()
 
 
 def test_provider_upserts_and_deletes_come_before_the_targets(install):
