@@ -94,7 +94,7 @@ async def test_get_and_describe(gateway):
                                                "chatType": "direct", "hasActiveRun": False, "activeRunIds": []}
     assert (await refused(client, "sessions.describe", {"key": "agent:main:nope"})).message == \
         "session not found: agent:main:nope"
-    assert "does not own" in (await refused(client, "sessions.describe", {"key": "agent:work:x", "agentId": "main"})).message
+    assert "belongs to agent" in (await refused(client, "sessions.describe", {"key": "agent:work:x", "agentId": "main"})).message
 
 
 @pytest_twisted.ensureDeferred
