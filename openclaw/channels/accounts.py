@@ -38,3 +38,27 @@ def configured_accounts(config: Mapping[str, Any]) -> list[ConfiguredAccount]:
             enabled = channelEnabled and not (isinstance(account, Mapping) and account.get("enabled") is False)
             found.append(ConfiguredAccount(channelId, str(accountId), enabled))
     return found
+
+
+def account_section(section: Mapping[str, Any], accountId: str) -> dict[str, Any]:
+    """
+    The effective keys of one account: the root's own keys, overridden key by key by
+    the named account's (so a named C{groups} or C{allowFrom} replaces the root's).
+    """
+    merged = {k: v for k, v in section.items() if k not in _CHANNEL_KEYS}
+    named = section.get("accounts")
+    if accountId != DEFAULT_ACCOUNT or (isinstance(named, Mapping) and DEFAULT_ACCOUNT in named):
+        own = named.get(accountId) if isinstance(named, Mapping) else None
+        if isinstance(own, Mapping):
+            merged.update({k: v for k, v in own.items() if k != "enabled"})
+    return merged
+
+
+def default_account_id(section: Mapping[str, Any], accountIds: list[str]) -> str:
+    """C{defaultAccount} when it names an account, else C{default}, else the first one."""
+    chosen = section.get("defaultAccount")
+    if isinstance(chosen, str) and chosen in accountIds:
+        return chosen
+    if DEFAULT_ACCOUNT in accountIds or not accountIds:
+        return DEFAULT_ACCOUNT
+    return accountIds[0]

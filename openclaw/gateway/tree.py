@@ -69,7 +69,7 @@ class GatewayTree(MultiService):
         stateDir = settings.paths.stateDir
         self.agents = AgentRuntime(settings.agents, stateDir)
         self.agents.setServiceParent(self)
-        self.channels = ChannelManager(settings.channels)
+        self.channels = ChannelManager(settings.channels, reactor, clock, stateDir)
         self.channels.setServiceParent(self)
         self.registry = MethodRegistry()
         self.pairing = PairingStore(stateDir, clock)
