@@ -118,6 +118,9 @@ class ITransport(Interface):
     def send(chat: ChatRef, text: str, replyTo: str | None) -> Any:
         """Deliver C{text} to C{chat}, chunked by the channel's rules; fires when sent."""
 
+    def target(to: str) -> ChatRef:
+        """The chat an operator's target names (C{send}, C{openclaw message send}); ValueError if none."""
+
     def typing(chat: ChatRef) -> Any:
         """Show a typing indicator where the channel has one (else nothing)."""
 

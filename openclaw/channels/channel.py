@@ -14,7 +14,7 @@ from twisted.internet.interfaces import IReactorTime
 from zope.interface import implementer
 
 from openclaw.channels.base import IChannel
-from openclaw.channels.kinds import KINDS, Kind
+from openclaw.channels.kinds import KINDS, Kind, setup_hint
 from openclaw.channels.runner import AccountRunner
 
 #: Each account's live probe gets this long (the manager bounds the whole channel too).
@@ -28,7 +28,7 @@ class Channel(MultiService):
         super().__init__()
         self.channelId = self.name = channelId
         kind = KINDS.get(channelId) or Kind(channelId, channelId, channelId, "", "")
-        self.label, self.detailLabel, self._setupHint = kind.label, kind.detailLabel, _SETUP_HINTS.get(channelId)
+        self.label, self.detailLabel = kind.label, kind.detailLabel
         self.defaultAccountId = defaultAccountId
         self._clock = clock
 
@@ -55,8 +55,7 @@ class Channel(MultiService):
             if not r.account.enabled:
                 continue
             if r.account.problem:
-                fix = self._setupHint or f"fix the channels.{self.channelId} section"
-                found.append(self._issue(r, "config", r.account.problem, fix))
+                found.append(self._issue(r, "config", r.account.problem, setup_hint(self.channelId)))
             for problem in getattr(getattr(config, "policy", None), "problems", ()):
                 found.append(self._issue(r, "config", problem, f"edit channels.{self.channelId} (dmPolicy/allowFrom)"))
             state = r.healthState()
@@ -106,8 +105,3 @@ class Channel(MultiService):
 
         return (DeferredList(asked, consumeErrors=True) if asked else succeed([])).addCallback(collect)
 
-
-_SETUP_HINTS = {
-    "irc": "set channels.irc.host and channels.irc.nick (or IRC_HOST and IRC_NICK for the default account)",
-    "telegram": "set channels.telegram.botToken or tokenFile (or TELEGRAM_BOT_TOKEN for the default account)",
-}

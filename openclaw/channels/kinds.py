@@ -20,13 +20,24 @@ class Kind:
     configModule: str
     #: Module with C{make_transport(config, accountId, reactor, clock, store, inbound) -> ITransport}.
     transportModule: str
+    #: What to set when an account has no usable credentials.
+    setupHint: str = ""
 
 
 KINDS = {
     "telegram": Kind("telegram", "Telegram", "Telegram Bot", "openclaw.channels.telegram.config",
-                     "openclaw.channels.telegram.transport"),
-    "irc": Kind("irc", "IRC", "IRC", "openclaw.channels.irc.config", "openclaw.channels.irc.transport"),
+                     "openclaw.channels.telegram.transport",
+                     "set channels.telegram.botToken or tokenFile (or TELEGRAM_BOT_TOKEN for the default account)"),
+    "irc": Kind("irc", "IRC", "IRC", "openclaw.channels.irc.config", "openclaw.channels.irc.transport",
+                "set channels.irc.host and channels.irc.nick (or IRC_HOST and IRC_NICK for the default account)"),
 }
+
+
+def setup_hint(channelId: str) -> str:
+    kind = KINDS.get(channelId)
+    if kind is None:
+        return f"remove channels.{channelId} (supported: {', '.join(sorted(KINDS))})"
+    return kind.setupHint
 
 
 def resolver(channelId: str) -> Callable[..., tuple[Any, str | None]] | None:

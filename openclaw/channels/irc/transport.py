@@ -197,6 +197,16 @@ class IrcTransport:
             protocol.sendLine(line)
         return succeed(len(lines))
 
+    def target(self, to: str) -> ChatRef:
+        """C{#chan}, C{channel:#chan}, a nick or C{irc:<nick>}."""
+        name = to.strip()
+        for prefix in ("channel:", "irc:", "user:"):
+            if name.lower().startswith(prefix):
+                name = name[len(prefix):].strip()
+        if not name or any(c in name for c in " \r\n\x00,"):
+            raise ValueError(f"not an IRC target: {to!r}")
+        return ChatRef(GROUP if name[:1] in ("#", "&") else DIRECT, name)
+
     def typing(self, chat: ChatRef) -> None:
         """IRC has no typing indicator."""
 
