@@ -102,6 +102,9 @@ class ITransportEvents(Interface):
     def inbound(message: InboundMessage) -> Any:
         """A message; returns a Deferred that fires once it is committed durably (ack after that)."""
 
+    def inboundBatch(messages: list, offset: Any) -> Any:
+        """Messages and the transport's next offset, committed in one transaction; a Deferred as above."""
+
 
 class ITransport(Interface):
     """One account's connection to its chat service."""

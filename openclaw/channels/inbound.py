@@ -74,10 +74,6 @@ class InboundPath:
 
     # 1-2: receive, self-filter, commit ------------------------------------------------
 
-    def receive(self, runner: Any, message: InboundMessage) -> Deferred:
-        """Fires once C{message} is committed (or dropped); the transport acknowledges after that."""
-        return self.receiveBatch(runner, [message], None)
-
     def receiveBatch(self, runner: Any, messages: list[InboundMessage], offset: int | None) -> Deferred:
         """
         A transport's batch and its new offset (Telegram's next update id), committed

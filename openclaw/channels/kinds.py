@@ -18,7 +18,7 @@ class Kind:
     detailLabel: str
     #: Module with C{resolve(accountId, section, environ, secret, inbound) -> (config | None, problem | None)}.
     configModule: str
-    #: Module with C{make_transport(config, accountId, reactor, clock, store, inbound) -> ITransport}.
+    #: Module with C{make_transport(config, accountId, reactor, clock, store) -> ITransport}.
     transportModule: str
     #: What to set when an account has no usable credentials.
     setupHint: str = ""

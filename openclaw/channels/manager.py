@@ -113,13 +113,13 @@ class ChannelManager(MultiService):
         transport = None
         if account.enabled and account.configured and self.inbound is not None:
             make = transport_factory(account.channelId)
-            transport = make(account.config, account.accountId, self._reactor, self._clock, self.store, self.inbound)
+            transport = make(account.config, account.accountId, self._reactor, self._clock, self.store)
         runner = AccountRunner(account, transport, self._clock, self._delivered, onConnected=self._connected)
         runner.setServiceParent(self._channel(account.channelId))
         return runner
 
-    def _delivered(self, runner: AccountRunner, message: Any) -> Deferred:
-        return self.inbound.receive(runner, message)
+    def _delivered(self, runner: AccountRunner, messages: list, offset: Any) -> Deferred:
+        return self.inbound.receiveBatch(runner, messages, offset)
 
     def _connected(self, runner: AccountRunner) -> None:
         """An account is (re)connected: what it left queued before a restart is handled now."""

@@ -35,7 +35,7 @@ class AccountRunner(Service):
         account: AccountSettings,
         transport: Any,
         clock: IReactorTime,
-        deliver: Callable[["AccountRunner", Any], Deferred],
+        deliver: Callable[["AccountRunner", list, Any], Deferred],
         ladder: RestartLadder | None = None,
         onConnected: Callable[["AccountRunner"], Any] | None = None,
     ) -> None:
@@ -130,8 +130,12 @@ class AccountRunner(Service):
         self.state["lastTransportActivityAt"] = self._now()
 
     def inbound(self, message: Any) -> Deferred:
-        self.state["lastInboundAt"] = self._now()
-        return self._deliver(self, message)
+        return self.inboundBatch([message], None)
+
+    def inboundBatch(self, messages: list, offset: Any) -> Deferred:
+        if messages:
+            self.state["lastInboundAt"] = self._now()
+        return self._deliver(self, messages, offset)
 
     # used by the inbound path -------------------------------------------------------
 

@@ -245,5 +245,5 @@ class _ProbeHandler:
         pass
 
 
-def make_transport(config: IrcConfig, accountId: str, reactor: Any, clock: IReactorTime, store: Any, inbound: Any) -> IrcTransport:
+def make_transport(config: IrcConfig, accountId: str, reactor: Any, clock: IReactorTime, store: Any) -> IrcTransport:
     return IrcTransport(config, accountId, reactor, clock)
