@@ -28,7 +28,7 @@ from openclaw.channels.kinds import KINDS
 from openclaw.channels.policy import GroupRule
 from openclaw.channels.routing import route, session_key
 from openclaw.channels.settings import ChannelsSettings
-from openclaw.channels.store import ChannelStore, PairingRequest
+from openclaw.channels.store import ChannelStore, ChannelStoreNotRunning, PairingRequest
 
 _log = Logger(namespace="gateway/channels")
 
@@ -120,7 +120,13 @@ class InboundPath:
 
     def _handle(self, batch: list[InboundMessage]) -> None:
         self.handled = self._process(batch)
-        self.handled.addErrback(lambda f: _log.failure("inbound message failed", f))
+        self.handled.addErrback(self._failed)
+
+    @staticmethod
+    def _failed(failure: Any) -> None:
+        if failure.check(ChannelStoreNotRunning):
+            return  # the gateway is stopping: the message stays queued and is replayed after the restart
+        _log.failure("inbound message failed", failure)
 
     # 4-7 ----------------------------------------------------------------------------------
 
