@@ -153,7 +153,7 @@ class ChannelStore(Service):
 
 
 def _request_pairing(cursor, nowMs, channel, accountId, senderId, senderLabel):
-    cursor.execute("DELETE FROM pairing_requests WHERE created_at_ms < ?", (nowMs - PAIRING_TTL_MS,))
+    cursor.execute("DELETE FROM pairing_requests WHERE created_at_ms <= ?", (nowMs - PAIRING_TTL_MS,))
     rows = cursor.execute(
         "SELECT code, sender_id FROM pairing_requests WHERE channel = ? AND account_id = ?", (channel, accountId)
     ).fetchall()
@@ -184,7 +184,7 @@ def _pairing_row(cursor, channel, accountId, code) -> PairingRequest | None:
 
 
 def _pairing_requests(cursor, nowMs, channel, accountId):
-    cursor.execute("DELETE FROM pairing_requests WHERE created_at_ms < ?", (nowMs - PAIRING_TTL_MS,))
+    cursor.execute("DELETE FROM pairing_requests WHERE created_at_ms <= ?", (nowMs - PAIRING_TTL_MS,))
     rows = cursor.execute(
         f"SELECT {_REQUEST_COLUMNS} FROM pairing_requests WHERE (? IS NULL OR channel = ?) "
         "AND (? IS NULL OR account_id = ?) ORDER BY created_at_ms",
@@ -194,7 +194,7 @@ def _pairing_requests(cursor, nowMs, channel, accountId):
 
 
 def _resolve_pairing(cursor, nowMs, channel, accountId, code, approve):
-    cursor.execute("DELETE FROM pairing_requests WHERE created_at_ms < ?", (nowMs - PAIRING_TTL_MS,))
+    cursor.execute("DELETE FROM pairing_requests WHERE created_at_ms <= ?", (nowMs - PAIRING_TTL_MS,))
     request = _pairing_row(cursor, channel, accountId, code)
     if request is None:
         return None
