@@ -38,6 +38,15 @@ class Channel(MultiService):
     def runner(self, accountId: str) -> AccountRunner | None:
         return next((r for r in self if r.accountId == accountId), None)
 
+    def adopt(self, runner: AccountRunner, start: bool) -> None:
+        """Add C{runner}; a running channel starts it only when C{start}."""
+        running = self.running
+        self.running = running and start  # (MultiService.addService starts the child of a running parent)
+        try:
+            runner.setServiceParent(self)
+        finally:
+            self.running = running
+
     def startRunner(self, runner: AccountRunner) -> None:
         """Start one account; the channel counts as running from then on (its others stay as they are)."""
         if not self.running:

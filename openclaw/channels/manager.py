@@ -109,13 +109,14 @@ class ChannelManager(MultiService):
         self.addService(channel)
         return channel
 
-    def _add(self, account: AccountSettings) -> AccountRunner:
+    def _add(self, account: AccountSettings, manuallyStopped: bool = False) -> AccountRunner:
         transport = None
         if account.enabled and account.configured and self.inbound is not None:
             make = transport_factory(account.channelId)
             transport = make(account.config, account.accountId, self._reactor, self._clock, self.store)
         runner = AccountRunner(account, transport, self._clock, self._delivered, onConnected=self._connected)
-        runner.setServiceParent(self._channel(account.channelId))
+        runner.manuallyStopped = manuallyStopped
+        self._channel(account.channelId).adopt(runner, start=not manuallyStopped)
         return runner
 
     def _delivered(self, runner: AccountRunner, messages: list, offset: Any) -> Deferred:
@@ -187,16 +188,19 @@ class ChannelManager(MultiService):
         old, self.settings = self.settings, new
         if self.inbound is not None:
             self.inbound.settings = new
+        stoppedByHand = set()
         for account in old.accounts:
             if new.account(account.channelId, account.accountId) != account:
+                previous = self.runner(account.channelId, account.accountId)
+                if previous is not None and previous.manuallyStopped:
+                    stoppedByHand.add((account.channelId, account.accountId))
                 self._remove(account.channelId, account.accountId)
         for account in new.accounts:
             if old.account(account.channelId, account.accountId) != account:
-                runner = self._add(account)
-                channel = self._channel(account.channelId)
-                if self.running and not self.autoStartSuppressed and not runner.running:
-                    channel.startRunner(runner)
-                _log.info("[{account}] settings changed; restarted", account=runner.name)
+                key = (account.channelId, account.accountId)
+                runner = self._add(account, manuallyStopped=key in stoppedByHand)
+                _log.info("[{account}] settings changed; {what}", account=runner.name,
+                          what="kept stopped" if key in stoppedByHand else "restarted")
         for channel in list(self):
             channel.defaultAccountId = new.defaultAccounts.get(channel.channelId, "default")
             if not channel.runners():

@@ -28,6 +28,7 @@ Ports = {port}
 MotdPhrase = test
 [Limits]
 MaxNickLength = 30
+MaxConnectionsIP = 0
 PingTimeout = 120
 PongTimeout = 20
 [Options]

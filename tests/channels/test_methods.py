@@ -111,6 +111,11 @@ async def test_a_config_edit_restarts_only_the_account_it_touches(api, reactor, 
         fresh = manager.runner("telegram", "b")
         assert fresh is not b and not b.running and fresh.running
         assert fresh.snapshot()["allowFrom"] == ["2"]
+        await manager.stopChannel("telegram", "b")  # stopped by hand: an edit keeps it stopped
+        config["channels"]["telegram"]["accounts"]["b"]["allowFrom"] = ["3"]
+        manager.applySettings(SimpleNamespace(channels=ChannelsSettings.fromConfig(config)), frozenset({"channels"}))
+        kept = manager.runner("telegram", "b")
+        assert kept is not fresh and not kept.running and kept.snapshot()["healthState"] == "unmanaged"
         del config["channels"]["telegram"]["accounts"]["a"]
         manager.applySettings(SimpleNamespace(channels=ChannelsSettings.fromConfig(config)), frozenset({"channels"}))
         assert manager.runner("telegram", "a") is None and not a.running
