@@ -157,3 +157,37 @@ async def test_pairing_reply_and_plain_text_retry(api, reactor, tmp_path):
         assert api.sent[1] == {"chat_id": "5", "text": "look: **bold** <b>"}  # HTML refused: the same text, plain
     finally:
         await manager.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_webhook_mode_takes_updates_on_its_own_listener(api, reactor, tmp_path, ports):
+    import treq
+
+    port = ports.reserve()
+    dispatcher = EchoDispatcher()
+    config = telegram_config(api, allowFrom=["42"], webhookUrl="https://bot.example/hook", webhookSecret="s3cret-hook",
+                             webhookPort=port, webhookPath="/hook")
+    manager = manager_for(config, reactor, str(tmp_path), dispatcher)
+    runner = manager.runner("telegram", "default")
+    ready = Deferred()
+    connected = runner.connected
+    runner.connected = lambda: (connected(), ready.callback(None))
+    try:
+        manager.startService()
+        await ready.addTimeout(20, reactor)
+        assert ("setWebhook", {"url": "https://bot.example/hook", "secret_token": "s3cret-hook",
+                               "allowed_updates": [p for m, p in api.calls if m == "setWebhook"][0]["allowed_updates"]}) in api.calls
+        assert runner.snapshot()["mode"] == "webhook" and "s3cret" not in json.dumps(runner.snapshot())
+        url = f"http://127.0.0.1:{port}/hook"
+        update = json.dumps({"update_id": 7, "message": private("via webhook")}).encode()
+        refused = await treq.post(url, data=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        assert refused.code == 401
+        accepted = await treq.post(url, data=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-hook"})
+        assert accepted.code == 200 and accepted.headers.getRawHeaders("x-openclaw-delivery-accepted") == ["durable"]
+        assert await accepted.content() == b""
+        await dispatcher.until(1, reactor)
+        await api.until(lambda a: a.sent)
+        assert (await treq.get(f"http://127.0.0.1:{port}/healthz")).code == 200
+        assert [m for m, _ in api.calls if m == "getUpdates"] == []
+    finally:
+        await manager.stopService()
