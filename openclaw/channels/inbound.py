@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from openclaw.channels.base import DIRECT, InboundMessage
@@ -33,6 +34,8 @@ from openclaw.channels.store import ChannelStore, ChannelStoreNotRunning, Pairin
 _log = Logger(namespace="gateway/channels")
 
 CONTROL_COMMANDS = frozenset({"/stop", "/new", "/reset", "/status"})
+#: A typing indicator fades after about 5 s: it is renewed while the run lasts.
+TYPING_INTERVAL_SECONDS = 4.0
 
 
 def pairing_reply(channel: str, idLine: str, code: str) -> str:
@@ -70,6 +73,7 @@ class InboundPath:
         self._inFlight: set[tuple[str, str, str]] = set()
         #: Unmentioned group messages kept as context, per (channel, account, group).
         self._history: dict[tuple[str, str, str], deque] = {}
+        #: The processing of the latest batch (tests wait on it).
         self.handled: Deferred | None = None
 
     # 1-2: receive, self-filter, commit ------------------------------------------------
@@ -251,15 +255,17 @@ class InboundPath:
                       ch=turn.channel, id=turn.senderId)
             return
         runner.runStarted()
+        typing = LoopingCall(runner.transport.typing, turn.chat)
+        typing.clock = self._clock
+        typing.start(TYPING_INTERVAL_SECONDS)
         try:
-            if runner.transport is not None:
-                runner.transport.typing(turn.chat)
             texts = yield self.dispatcher.dispatch(turn)
         except Exception as e:
             runner.state["lastError"] = f"run failed: {e}"
             _log.error("{ch}: run for {key} failed: {e}", ch=turn.channel, key=turn.sessionKey, e=str(e))
             return
         finally:
+            typing.stop()
             runner.runEnded()
         for text in replies_to_send(list(texts or [])):
             try:

@@ -196,3 +196,24 @@ async def test_no_reply_is_silent_and_replay_runs_a_queued_message_once(make):
     await p.path.replay("irc", "default")
     assert [t.messageIds for t in p.dispatcher.turns] == [("m1",), ("crashed",)]
     assert await p.store.pendingInbound() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_typing_is_renewed_while_the_run_lasts(make):
+    from twisted.internet.defer import Deferred, ensureDeferred
+
+    p = make(irc(dmPolicy="open", allowFrom=["*"]))
+    answer, started = Deferred(), Deferred()
+    p.dispatcher.dispatch = lambda turn: (started.callback(turn), answer)[1]
+    typed = []
+    p.transport.typing = lambda chat: typed.append(chat)
+    said = ensureDeferred(p.say("slow one"))
+    await started
+    assert typed == [ChatRef(DIRECT, "alice")]
+    p.clock.advance(4)
+    p.clock.advance(4)
+    assert len(typed) == 3
+    answer.callback(["done"])
+    await said
+    p.clock.advance(8)
+    assert len(typed) == 3 and p.texts == ["done"]
