@@ -7,7 +7,6 @@ gating, commands, debounce, routing and session keys, NO_REPLY, replay.
 
 from __future__ import annotations
 
-import pytest
 import pytest_twisted
 from twisted.internet.task import Clock
 from zope.interface import implementer

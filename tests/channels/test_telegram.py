@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
