@@ -228,12 +228,16 @@ class ChannelManager(MultiService):
     def startChannel(self, channelId: str, accountId: str | None = None) -> list[AccountRunner]:
         """
         Start C{channelId}'s accounts (only C{accountId}, when given) now, suppressed
-        or not: C{channels.start}. Returns the runners started; empty when there is
-        no such account or it already runs.
+        or not: C{channels.start}; an account whose session ended for good (a
+        rejected token, the ladder gave up) tries again. Returns the runners
+        started; empty when there is no such account or it already runs.
         """
-        started = [r for r in self.accounts(channelId, accountId) if not r.running]
+        started = [r for r in self.accounts(channelId, accountId) if not r.running or r.idle]
         for r in started:
-            self._channel(channelId).startRunner(r)
+            if r.running:
+                r.startService()
+            else:
+                self._channel(channelId).startRunner(r)
         return started
 
     def stopChannel(self, channelId: str, accountId: str | None = None) -> Deferred:

@@ -72,6 +72,12 @@ class AccountRunner(Service):
         if self.transport is not None:
             self._launch()
 
+    @property
+    def idle(self) -> bool:
+        """Started, but its session ended for good (credentials rejected, or the ladder gave up)."""
+        return self.running and self.transport is not None and self._session is None and (
+            self._restart is None or not self._restart.active())
+
     def _launch(self) -> None:
         self._restart = None
         self._startedAt = self._clock.seconds()

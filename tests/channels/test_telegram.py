@@ -106,6 +106,12 @@ async def test_a_rejected_token_stops_the_account(api, reactor, tmp_path):
         assert "WRONG-secret" not in json.dumps(status)
         assert manager.unhealthy() == ["telegram:default"]
         assert [m for m, _ in api.calls if m == "getUpdates"] == []
+        again = Deferred()
+        runner._ended = lambda result: (original(result), again.callback(None))
+        assert manager.startChannel("telegram") == [runner]  # an explicit start tries the token again
+        assert runner.snapshot()["healthState"] == "startup-connect-grace"
+        await again.addTimeout(20, reactor)
+        assert runner.snapshot()["healthState"] == "terminal-disconnect"
     finally:
         await manager.stopService()
 
