@@ -92,7 +92,7 @@ async def test_a_rejected_token_stops_the_account(api, reactor, tmp_path):
     runner = manager.runner("telegram", "default")
     ended = Deferred()
     original = runner._ended
-    runner._ended = lambda result: (original(result), ended.callback(None))
+    runner._ended = lambda result: (original(result), ended.called or ended.callback(None))
     try:
         manager.startService()
         await ended.addTimeout(20, reactor)
@@ -107,7 +107,7 @@ async def test_a_rejected_token_stops_the_account(api, reactor, tmp_path):
         assert manager.unhealthy() == ["telegram:default"]
         assert [m for m, _ in api.calls if m == "getUpdates"] == []
         again = Deferred()
-        runner._ended = lambda result: (original(result), again.callback(None))
+        runner._ended = lambda result: (original(result), again.called or again.callback(None))
         assert manager.startChannel("telegram") == [runner]  # an explicit start tries the token again
         assert runner.snapshot()["healthState"] == "startup-connect-grace"
         await again.addTimeout(20, reactor)
