@@ -48,6 +48,9 @@ RULES: dict[str, Rule] = {
     # channels: the affected channel restarts
     "channels": Rule(HOT, "channels"),
     "web": Rule(HOT, "channels"),
+    # who may talk to an agent through a channel, and which agent answers
+    "bindings": Rule(HOT, "channels"),
+    "commands": Rule(HOT, "channels"),
     # agents, automation
     "agent": Rule(HOT, "agents"),
     "agents": Rule(HOT, "agents"),
@@ -64,7 +67,7 @@ RULES: dict[str, Rule] = {
         name: Rule(NONE)
         for name in (
             "routing", "tools", "browser", "skills", "audio",
-            "talk", "ui", "identity", "bindings", "commands", "auth", "broadcast", "approvals",
+            "talk", "ui", "identity", "auth", "broadcast", "approvals",
             "memory", "diagnostics", "update",
         )
     },
