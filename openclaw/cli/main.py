@@ -28,6 +28,7 @@ Commands:
   channels      Channel accounts: channels status [--probe]
   doctor        Check config, auth, port, state and service; --fix repairs what it can
   secrets       SecretRefs: secrets reload (running gateway), secrets audit (local)
+  dashboard     Print (and on a desktop, open) the Control UI URL with the token
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
@@ -50,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "channels": "openclaw.cli.channels",
     "doctor": "openclaw.cli.doctor",
     "secrets": "openclaw.cli.secrets",
+    "dashboard": "openclaw.cli.dashboard",
 }
 
 

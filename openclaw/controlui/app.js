@@ -3,6 +3,7 @@
 import { h, replace } from "./dom.js";
 import { available as deviceAvailable, identity } from "./device.js";
 import { Gateway } from "./gateway.js";
+import { VERSION } from "./version.js";
 import * as overview from "./screens/overview.js";
 import * as chat from "./screens/chat.js";
 import * as sessions from "./screens/sessions.js";
@@ -97,17 +98,6 @@ function signInForm(message) {
   token.focus();
 }
 
-async function uiVersion(token) {
-  // the bootstrap document names the version this UI was shipped with (the gateway's)
-  try {
-    const res = await fetch(`${basePath}/control-ui-config.json`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-    if (res.ok) return (await res.json()).serverVersion;
-  } catch {
-    // unreachable: the WebSocket connect reports it
-  }
-  return "control-ui";
-}
-
 const STATES = {
   connecting: () => ["Connecting…", ""],
   reconnecting: () => ["Reconnecting…", "bad"],
@@ -120,9 +110,9 @@ const STATES = {
 async function connect(token) {
   if (gateway) gateway.stop();
   const readOnly = localStorage.getItem(READONLY_KEY) === "1";
-  const [id, version] = await Promise.all([identity(), uiVersion(token)]);
+  const id = await identity();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  gateway = new Gateway({ url: `${scheme}://${location.host}${basePath || "/"}`, token, readOnly, identity: id, version });
+  gateway = new Gateway({ url: `${scheme}://${location.host}${basePath || "/"}`, token, readOnly, identity: id, version: VERSION });
   gateway.onState((state, detail) => {
     if (state === "connected") {
       const admin = gateway.isAdmin;

@@ -1,4 +1,4 @@
-// Small DOM helpers: build elements without innerHTML (nothing from the gateway is ever parsed as HTML).
+// Small DOM helpers: elements are built node by node, so nothing from the gateway is ever parsed as HTML.
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -52,8 +52,13 @@ export function when(ms) {
   return typeof ms === "number" ? new Date(ms).toLocaleString() : "-";
 }
 
+/** A random v4 UUID (crypto.randomUUID exists in secure contexts only; getRandomValues everywhere). */
 export function uuid() {
-  return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** A button that runs C{action} (a promise), disabled while it runs; a failure is shown in C{errorEl}. */

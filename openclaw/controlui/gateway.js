@@ -2,6 +2,7 @@
 // requests and responses, events, and reconnecting with backoff until stopped.
 
 import { deviceBlock } from "./device.js";
+import { uuid } from "./dom.js";
 
 export const PROTOCOL = 4;
 const ADMIN_SCOPES = ["operator.admin", "operator.read", "operator.write", "operator.approvals", "operator.pairing"];
@@ -42,7 +43,7 @@ export class Gateway {
    */
   constructor({ url, token, readOnly, identity, version }) {
     Object.assign(this, { url, token, readOnly, identity, version });
-    this.instanceId = crypto.randomUUID();
+    this.instanceId = uuid();
     this.hello = null;
     this.ws = null;
     this.stopped = true;

@@ -20,6 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+#: A name this browser resolves to 127.0.0.1 (nothing else does): an origin the gateway must refuse.
+HOSTILE_HOST = "ui.example.test"
+
 
 class Pages:
     """The browser contexts and pages the test named, and what each one recorded."""
@@ -32,10 +35,14 @@ class Pages:
 
     # commands --------------------------------------------------------------
 
-    def open(self, page: str, url: str, viewport: list[int] | None = None, colorScheme: str = "light") -> dict:
-        """A new browser context (its own storage: a second device) with one page at C{url}."""
+    def open(self, page: str, url: str, viewport: list[int] | None = None, colorScheme: str = "light",
+             headers: dict[str, str] | None = None) -> dict:
+        """
+        A new browser context (its own storage: another device) with one page at C{url};
+        C{headers} go with every request, the WebSocket upgrade included.
+        """
         size = {"width": viewport[0], "height": viewport[1]} if viewport else {"width": 1200, "height": 800}
-        context = self.browser.new_context(viewport=size, color_scheme=colorScheme)
+        context = self.browser.new_context(viewport=size, color_scheme=colorScheme, extra_http_headers=headers or {})
         p = context.new_page()
         record = {"frames": [], "console": [], "pageErrors": [], "failedRequests": [], "bytes": 0}
         self.records[page] = record
@@ -156,7 +163,11 @@ def main(argv: list[str]) -> int:
     artefacts.mkdir(parents=True, exist_ok=True)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=args.chromium, headless=True, args=["--no-sandbox"])
+        # HOSTILE_HOST is loopback under a name that is not: a page served from another origin
+        browser = pw.chromium.launch(
+            executable_path=args.chromium, headless=True,
+            args=["--no-sandbox", f"--host-resolver-rules=MAP {HOSTILE_HOST} 127.0.0.1"],
+        )
         pages = Pages(browser, artefacts)
         for line in sys.stdin:
             command = json.loads(line)

@@ -9,13 +9,17 @@ export function mount({ gw }, root) {
     replace(root, h("h1", {}, "Devices"), missing("device.pair.list"));
     return null;
   }
+  const canPair = gw.scopes.includes("operator.pairing") || gw.isAdmin;
+  if (!canPair) {
+    replace(root, h("h1", {}, "Devices"), h("p", { class: "muted" }, "Devices and pairing need operator.pairing, which this session does not have."));
+    return null;
+  }
   const error = errorLine("devices-error");
   const pendingEl = h("div", { id: "pending" });
   const pairedEl = h("div", { id: "paired" });
-  const canPair = gw.scopes.includes("operator.pairing") || gw.isAdmin;
   let alive = true;
 
-  const act = (label, method, params) => actionButton(label, async () => { await gw.request(method, params); await load(); }, error, { disabled: !canPair });
+  const act = (label, method, params) => actionButton(label, async () => { await gw.request(method, params); await load(); }, error);
 
   async function load() {
     const listing = await gw.request("device.pair.list", {});
