@@ -48,6 +48,7 @@ class Pages:
         self.records[page] = record
         self.pages[page] = p
         p.on("websocket", lambda ws: self._recordSocket(ws, record))
+        p.on("dialog", lambda dialog: dialog.accept())  # the person says yes to every confirm()
         p.on("console", lambda m: record["console"].append(f"{m.type}: {m.text}") if m.type == "error" else None)
         p.on("pageerror", lambda e: record["pageErrors"].append(str(e)))
         p.on("requestfailed", lambda r: record["failedRequests"].append({"url": r.url, "failure": r.failure}))
@@ -74,6 +75,19 @@ class Pages:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{selector} never showed {text!r}; it shows:\n{content[:2000]}")
             p.wait_for_timeout(100)
+
+    def waitAnswers(self, page: str, method: str, count: int, timeout: float = 30) -> None:
+        """Wait until C{count} requests of C{method} the page sent have been answered."""
+        p, record = self.pages[page], self.records[page]
+        deadline = time.monotonic() + timeout
+        while True:
+            asked = {f["frame"]["id"] for f in record["frames"] if f["dir"] == "sent" and f.get("frame", {}).get("method") == method}
+            answered = [f for f in record["frames"] if f["dir"] == "received" and f.get("frame", {}).get("id") in asked]
+            if len(answered) >= count:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(answered)} of {count} {method} requests answered")
+            p.wait_for_timeout(50)
 
     def click(self, page: str, selector: str) -> None:
         self.pages[page].locator(selector).first.click()

@@ -69,6 +69,20 @@ async def test_a_wrong_token_is_explained_and_the_form_signs_in(browser, ui_gate
     assert [c["params"]["auth"]["token"] for c in sent(report, "connect")] == ["not-the-token", TOKEN]
 
 
+@pytest.mark.parametrize("gateway_extra_config", [{"gateway": {"auth": {"token": TOKEN, "rateLimit": {"maxAttempts": 2}}}}])
+@pytest_twisted.ensureDeferred
+async def test_a_rate_limit_is_explained(browser, ui_gateway):
+    await browser.do("open", page="a", url=ui_gateway.url(token="wrong-1"))
+    await browser.do("waitText", page="a", selector="main", text="token mismatch")
+    await browser.do("fill", page="a", selector="#token", value="wrong-2")
+    await browser.do("press", page="a", selector="#token", key="Enter")
+    await browser.do("waitAnswers", page="a", method="connect", count=2)
+    await browser.do("fill", page="a", selector="#token", value=TOKEN)  # too late: locked out
+    await browser.do("press", page="a", selector="#token", key="Enter")
+    banner = await browser.do("waitText", page="a", selector="#banner", text="Too many failed sign-ins")
+    assert "retrying in" in banner
+
+
 @pytest_twisted.ensureDeferred
 async def test_the_origin_refusal_is_shown(browser, ui_gateway):
     # the gateway's own page, under a host name that is neither loopback nor allowed

@@ -94,6 +94,11 @@ export function mount({ gw }, root) {
   }
 
   async function loadHistory(more) {
+    if (!gw.has("chat.history")) {
+      replace(messages, older);
+      runs.clear();
+      return;
+    }
     const params = { sessionKey: sessionKey(), limit: PAGE };
     if (more) params.offset = nextOffset;
     const page = await gw.request("chat.history", params);
