@@ -8,6 +8,7 @@ deleted. Every frame the page sent is checked against the protocol schema.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from tests.agents.runs.conftest import MODEL, chunk, text_reply
+from tests.agents.runs.conftest import DONE, MODEL, chunk, text_reply
 from tests.agents.upstream import FakeUpstream, Reply, base_url, closed_by_client, serve
 from tests.controlui.conftest import needs_chromium
 from tests.controlui.test_browser import answer_to, sent
@@ -92,6 +93,32 @@ async def test_a_run_is_aborted_from_the_page(browser, ui_gateway, upstream, rea
     (abort,) = sent(report, "chat.abort")
     assert abort["params"] == {"sessionKey": "agent:main:main", "agentId": "main"}
     assert answer_to(report, abort)["payload"]["aborted"] is True
+
+
+@pytest_twisted.ensureDeferred
+async def test_tool_calls_are_shown_folded(browser, ui_gateway, upstream):
+    fake, _ = upstream
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
+    fake.reply(Reply([
+        chunk({"role": "assistant", "content": "Let me look."}), chunk({"tool_calls": [call]}),
+        chunk(finish="tool_calls"), DONE,
+    ]))
+    await browser.do("open", page="a", url=ui_gateway.url("chat"))
+    await browser.do("waitText", page="a", selector="#chat-agent", text="main")
+    await send(browser, "a", "weather in Oslo?")
+    await browser.do("evaluate", page="a", script="() => new Promise((ok) => { const t = setInterval(() => { const s = document.querySelector('#chat-messages .msg.assistant .state'); if (s && s.textContent === '') { clearInterval(t); ok(); } }, 50); })")
+    told = [
+        f["frame"]["payload"] for f in (await browser.do("report", page="a"))["frames"]
+        if f["dir"] == "received" and f["frame"].get("event") in ("chat", "agent")
+    ]
+    if not any(p.get("stream") == "tool" or "toolCall" in json.dumps(p.get("message")) for p in told):
+        pytest.skip("the agent runtime does not tell chat clients about tool calls yet (no agent tool events, no toolCall in chat messages)")
+    await browser.do("waitText", page="a", selector="#chat-messages .msg.assistant details summary", text="Tool: get_weather")
+    assert await browser.do("evaluate", page="a", script="() => document.querySelector('#chat-messages details').open") is False
+    await browser.do("click", page="a", selector="#chat-messages details summary")
+    await browser.do("waitText", page="a", selector="#chat-messages details pre", text='"city": "Oslo"')
+    assert "Let me look." in await browser.do("text", page="a", selector="#chat-messages .msg.assistant .text")
+    await browser.checked_report("a")
 
 
 @pytest_twisted.ensureDeferred

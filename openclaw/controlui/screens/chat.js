@@ -135,7 +135,9 @@ export function mount({ gw }, root) {
     if (payload.state === "status") return;
     const run = runView(payload.runId);
     if (payload.message) {
-      run.el.querySelector(".text").textContent = parts(payload.message).text;
+      const { text, tools } = parts(payload.message);
+      run.el.querySelector(".text").textContent = text;
+      for (const call of tools) showTool(run, call.id, toolFold(call.name, call.arguments));
     }
     if (payload.state === "delta") run.el.querySelector(".state").textContent = "streaming…";
     else if (payload.state === "final") finish(payload.runId, "");
@@ -148,11 +150,17 @@ export function mount({ gw }, root) {
     if (payload.stream !== "tool" || payload.sessionKey !== sessionKey()) return;
     const run = runView(payload.runId);
     const d = payload.data || {};
-    const fold = toolFold(d.name, d.phase === "result" ? d.result : d.args, d.phase === "result" ? (d.isError ? "error" : "done") : "running");
-    const previous = run.tools.get(d.toolCallId);
+    const state = d.phase === "result" ? (d.isError ? "error" : "done") : "running";
+    showTool(run, d.toolCallId, toolFold(d.name, d.phase === "result" ? d.result : d.args, state), true);
+  }
+
+  /** One fold per tool call of a run; a later event about the same call replaces it when C{update}. */
+  function showTool(run, callId, fold, update = false) {
+    const previous = run.tools.get(callId);
+    if (previous && !update) return;
     if (previous) previous.replaceWith(fold);
     else run.el.insertBefore(fold, run.el.querySelector(".state"));
-    run.tools.set(d.toolCallId, fold);
+    run.tools.set(callId, fold);
   }
 
   const form = h("form", { class: "composer row" }, h("div", { class: "grow" }, input), send, abort);
