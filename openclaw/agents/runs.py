@@ -183,7 +183,7 @@ class RunManager:
         events = RunEvents(request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat)
         run = Run(request, events, self._ms())
         self._runs[run.runId] = run
-        self._track(run.whenDone())
+        self._track(self._work(run))
         if not self._accepting():
             self._end(run, RunOutcome("timeout", self._ms(), timeoutPhase="gateway_draining", stopReason="gateway_draining"))
             return run, True
@@ -192,6 +192,12 @@ class RunManager:
         self._queued.append(run)
         self._pump()
         return run, True
+
+    def _work(self, run: Run) -> Deferred:
+        """The run as in-flight work: fires when it ends; cancelling it (a shutdown out of time) stops it."""
+        work: Deferred = Deferred(lambda _: self.abort(run.request.sessionKey, run.runId, "shutdown"))
+        run.whenDone().addCallback(lambda _: None if work.called else work.callback(None))
+        return work
 
     def _pump(self) -> None:
         """Start queued runs whose session is free, in arrival order, while slots are."""
