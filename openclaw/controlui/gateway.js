@@ -125,7 +125,9 @@ export class Gateway {
       if (frame.type === "event" && frame.event === "connect.challenge" && !this.hello) {
         this._connect(frame.payload.nonce).then(
           (hello) => this._welcome(hello),
-          (error) => {
+          (failure) => {
+            // a refusal from the gateway, or this browser failing to sign (then nothing to retry)
+            const error = failure instanceof GatewayError ? failure : new GatewayError({ code: "CLIENT", message: failure.message });
             verdict = { ...connectVerdict(error), error };
             this._emitState(verdict.state, verdict);
           },

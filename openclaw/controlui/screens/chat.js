@@ -68,7 +68,12 @@ export function mount({ gw }, root) {
   const wanted = new URLSearchParams(location.search).get("session");
   if (wanted) sessionInput.value = wanted;
   const agentId = () => agentSelect.value || defaults.defaultAgentId || "main";
-  const sessionKey = () => sessionInput.value.trim() || sessionKeyOf(agentId(), defaults.mainKey || "main");
+  /** The session key the gateway uses for what was typed: lower-case, scoped to the agent unless already scoped. */
+  const sessionKey = () => {
+    const typed = sessionInput.value.trim().toLowerCase();
+    if (!typed) return sessionKeyOf(agentId(), defaults.mainKey || "main");
+    return typed.startsWith("agent:") || typed === "global" ? typed : sessionKeyOf(agentId(), typed);
+  };
 
   function scrollDown() {
     messages.scrollTop = messages.scrollHeight;
