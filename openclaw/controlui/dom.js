@@ -48,8 +48,10 @@ export function duration(ms) {
   return `${s}s`;
 }
 
-export function when(ms) {
-  return typeof ms === "number" ? new Date(ms).toLocaleString() : "-";
+/** A time (epoch ms or an ISO string) in the reader's locale; "-" when there is none. */
+export function when(time) {
+  const date = typeof time === "number" || typeof time === "string" ? new Date(time) : null;
+  return date && !isNaN(date) ? date.toLocaleString() : "-";
 }
 
 /** A random v4 UUID (crypto.randomUUID exists in secure contexts only; getRandomValues everywhere). */

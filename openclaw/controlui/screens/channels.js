@@ -1,6 +1,7 @@
-// Channels: the status of every account, a live probe, and start/stop for admins.
+// Channels: the status of every account, a live probe, start/stop, and the DM pairing
+// requests waiting for approval (admins, when the gateway offers channels.pairing.*).
 
-import { actionButton, errorLine, h, replace, table } from "../dom.js";
+import { actionButton, errorLine, h, replace, table, when } from "../dom.js";
 
 export const title = "Channels";
 
@@ -16,7 +17,27 @@ function accountState(account) {
 export function mount({ gw }, root) {
   const error = errorLine("channels-error");
   const body = h("div", { id: "channel-list" }, h("p", { class: "muted" }, "Loading…"));
+  const pairing = h("div", { id: "channel-pairing" });
+  const withPairing = gw.isAdmin && gw.has("channels.pairing.list");
   let alive = true;
+
+  async function loadPairing() {
+    const result = await gw.request("channels.pairing.list", {});
+    if (!alive) return;
+    const rows = result.requests.map((r) => {
+      const target = { channel: r.channel, accountId: r.accountId, requestId: r.requestId };
+      return h("tr", { "data-request": r.requestId },
+        h("td", {}, r.channel), h("td", {}, r.accountId), h("td", {}, r.senderLabel || r.senderId),
+        h("td", {}, when(r.createdAt)), h("td", {}, when(r.expiresAt)),
+        h("td", {},
+          actionButton("Approve", async () => { await gw.request("channels.pairing.approve", { ...target, notify: true }); await loadPairing(); }, error),
+          " ",
+          actionButton("Dismiss", async () => { await gw.request("channels.pairing.dismiss", target); await loadPairing(); }, error)));
+    });
+    replace(pairing, rows.length
+      ? table(["Channel", "Account", "Sender", "Asked", "Expires", ""], rows)
+      : h("p", { class: "muted" }, "No pending pairing requests."));
+  }
 
   async function load(probe) {
     const result = await gw.request("channels.status", probe ? { probe: true } : {});
@@ -42,8 +63,10 @@ export function mount({ gw }, root) {
 
   replace(root,
     h("h1", {}, "Channels"),
-    h("div", { class: "row" }, actionButton("Probe", () => load(true), error), actionButton("Refresh", () => load(false), error)),
-    error, body);
+    h("div", { class: "row" }, actionButton("Probe", () => load(true), error), actionButton("Refresh", () => Promise.all([load(false), withPairing && loadPairing()]), error)),
+    error, body,
+    withPairing ? [h("h2", {}, "Pending pairing requests"), pairing] : null);
   load(false).catch((e) => { error.textContent = e.message; });
+  if (withPairing) loadPairing().catch((e) => { error.textContent = e.message; });
   return () => { alive = false; };
 }
