@@ -30,6 +30,7 @@ Commands:
   message       Send a chat message: message send --channel <id> --target <chat> --message <text>
   doctor        Check config, auth, port, state and service; --fix repairs what it can
   secrets       SecretRefs: secrets reload (running gateway); audit, configure, apply (local)
+  dashboard     Print (and on a desktop, open) the Control UI URL with the token
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
@@ -54,6 +55,7 @@ COMMANDS: dict[str, str] = {
     "message": "openclaw.cli.message",
     "doctor": "openclaw.cli.doctor",
     "secrets": "openclaw.cli.secrets",
+    "dashboard": "openclaw.cli.dashboard",
 }
 
 

@@ -12,7 +12,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, local_config
 
 
 async def _get(gateway, path, method="GET", headers=None):
@@ -78,9 +78,10 @@ async def test_other_methods_are_not_allowed(gateway):
     assert response.code == 405 and _header(response, "allow") == "GET, HEAD"
 
 
+@pytest.mark.parametrize("gateway_config", [local_config(controlUi={"enabled": False})])
 @pytest.mark.parametrize("path", ["/healthz/extra", "/", "/v1/models", "/nonexistent"])
 @pytest_twisted.ensureDeferred
-async def test_everything_else_is_not_found(gateway, path):
+async def test_everything_else_is_not_found_without_the_control_ui(gateway, path):
     response, body = await _get(gateway, path)
     assert response.code == 404 and body == b"Not Found"
     assert _header(response, "content-type") == "text/plain; charset=utf-8"

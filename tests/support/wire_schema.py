@@ -237,3 +237,18 @@ def assert_valid_frame(frame: dict[str, Any], request_method: str | None = None)
 def assert_valid_frames(frames: Iterable[dict[str, Any]]) -> None:
     for frame in frames:
         assert_valid_frame(frame)
+
+
+def assert_valid_request(frame: dict[str, Any]) -> None:
+    """Fail unless a client's request *frame* matches the schema: the envelope, then its
+    ``params`` against ``<PascalCaseMethod>Params``; a method the schema gives no params
+    definition (``health``, ``system-presence``, …) must be sent without any."""
+    assert_valid_frame(frame)
+    method, params = frame["method"], frame.get("params", {})
+    name = f"{_pascal(method)}Params"
+    if name not in load_schema()["definitions"]:
+        assert params in ({}, None), f"{method} has no params in the schema, yet was sent {params!r}"
+        return
+    problems = _describe(definition_validator(name).iter_errors(params), "$.params")
+    if problems:
+        raise AssertionError(f"{method} params violate {name}:\n" + "\n".join(problems))

@@ -1,8 +1,9 @@
 """
-The Control UI: the OpenClaw web app's static build, served from the user's asset
-directory (C{gateway.controlUi.root}; this gateway ships none) under
-C{gateway.controlUi.basePath}, with the SPA fallback to C{index.html} and the
-authenticated bootstrap C{control-ui-config.json} the app reads first.
+The Control UI: a static web app served under C{gateway.controlUi.basePath}, with
+the SPA fallback to C{index.html} and the authenticated bootstrap
+C{control-ui-config.json} the app reads first. The app is our own (the package's
+C{openclaw/controlui/} directory) unless C{gateway.controlUi.root} names another
+build (such as the OpenClaw web app's), which then wins.
 
 Files are read in a thread, never on the reactor.
 """
@@ -25,6 +26,7 @@ from twisted.python.filepath import FilePath, InsecurePath
 from twisted.web import http
 from twisted.web.iweb import IRequest
 
+import openclaw
 from openclaw import VERSION
 from openclaw.gateway.http.auth import BearerAuth, refuse
 from openclaw.gateway.http.responses import json_response, not_found
@@ -63,6 +65,8 @@ _HTML_TAG = re.compile(rb"<html\b", re.IGNORECASE)
 _RELATIVE_REF = re.compile(rb'(\s(?:src|href)=")\./')
 _CONFIG_NAMES = ("/control-ui-config.json", "/__openclaw/control-ui-config.json")
 _ROOT_ONLY_CONFIG_NAME = "/__openclaw__/control-ui-config.json"
+#: The Control UI this package ships (hand-written modules, no build step).
+BUNDLED_ROOT = os.path.join(os.path.dirname(openclaw.__file__), "controlui")
 
 
 def content_type(name: str) -> str:
@@ -134,11 +138,11 @@ class ControlUi:
 
     @classmethod
     def configured(cls, hub, bearer: BearerAuth, reactor: Any) -> "ControlUi | None":
-        """The Control UI the settings ask for, or None when it is off or has no asset dir."""
+        """The Control UI the settings ask for (the configured root, else ours), or None when it is off."""
         ui = hub.settings.controlUi
-        if not (ui.enabled and ui.root):
+        if not ui.enabled:
             return None
-        return cls(hub, bearer, reactor, ui.root, ui.basePath)
+        return cls(hub, bearer, reactor, ui.root or BUNDLED_ROOT, ui.basePath)
 
     def handles(self, path: str) -> bool:
         base = self.basePath
