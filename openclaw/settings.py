@@ -81,9 +81,10 @@ class ReloadSettings:
 @dataclass(frozen=True)
 class ControlUiSettings:
     """
-    C{gateway.controlUi.*}: the Control UI is served from the user's asset dir
-    (C{root}, relative to the config file; none is shipped) under C{basePath}, and
-    browsers from C{allowedOrigins} may connect.
+    C{gateway.controlUi.*}: the Control UI is served under C{basePath} from the
+    user's asset dir (C{root}, relative to the config file) when one is configured,
+    else the gateway's own (C{openclaw/controlui}); browsers from C{allowedOrigins}
+    may connect.
     """
 
     enabled: bool = True
@@ -439,7 +440,7 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
         return None
     root = os.path.join(os.path.dirname(configPath), os.path.expanduser(raw))
     if not os.path.isfile(os.path.join(root, "index.html")):
-        warnings.append(f"gateway.controlUi.root has no index.html ({root}); the Control UI is not served.")
+        warnings.append(f"gateway.controlUi.root has no index.html ({root}); the gateway's own Control UI is served instead.")
         return None
     return os.path.realpath(root)
 

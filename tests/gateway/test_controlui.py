@@ -166,7 +166,7 @@ def test_a_root_without_index_is_reported_and_not_served(reactor, environ, tmp_p
     empty.mkdir()
     service = make_gateway(reactor, environ, local_config(controlUi={"root": str(empty)}))
     assert service.settings.controlUi.root is None
-    assert f"gateway.controlUi.root has no index.html ({empty}); the Control UI is not served." in service.settings.warnings
+    assert f"gateway.controlUi.root has no index.html ({empty}); the gateway's own Control UI is served instead." in service.settings.warnings
 
 
 def test_a_relative_root_is_found_beside_the_config_file(reactor, environ, ui_root):
