@@ -14,9 +14,10 @@ direct median. The gateway tree's CPU seconds over each window (from /proc) give
 CPU per turn; all tokens received over the window's wall time give the aggregate
 tokens/s.
 
-C{rss}: stores N sessions by running N one-token turns, each on its own session key,
-then starts 20 slow runs (the upstream streams at a few tokens/s) and, once each has
-had its first token, samples the gateway tree's RSS while all 20 are in flight.
+C{rss}: stores N sessions by running N one-token turns, each on its own session key
+(or as many as fit in C{--seed-max-s}; the JSON says how many), then starts 20 slow
+runs (the upstream streams at a few tokens/s) and, once each has had its first token,
+samples the gateway tree's RSS while all 20 are in flight.
 
     $BENCH_PYTHON benchmarks/agent_bench.py --url ws://127.0.0.1:PORT --token T --pid PID \\
         --upstream http://127.0.0.1:UPORT --json out.json agent rss
@@ -69,12 +70,13 @@ async def agent_run(gwb, conn, sessionKey: str, message: str, timeout: float,
     t0 = gwb.now()
     await conn.ws.send_str(gwb.jdumps({"type": "req", "id": requestId, "method": "agent", "params": params}))
     times = {"accepted": None, "agent_first": None, "chat_first": None, "final": None}
-    chars = 0
+    chars = frames = 0
     deadline = t0 + timeout
     while times["final"] is None:
         msg = await asyncio.wait_for(conn.ws.receive(), max(0.01, deadline - gwb.now()))
         if msg.type != gwb.aiohttp.WSMsgType.TEXT:
             raise RunFailed(f"connection closed during the run ({msg.type})")
+        frames += 1
         data = msg.data
         # Other runs' events (a gateway may broadcast them) are skipped without a parse.
         if runId not in data and requestId not in data:
@@ -107,7 +109,7 @@ async def agent_run(gwb, conn, sessionKey: str, message: str, timeout: float,
                 times["chat_first"] = at
     if times["agent_first"] is None:
         raise RunFailed("the run ended without an assistant delta")
-    return dict(times, chars=chars)
+    return dict(times, chars=chars, frames=frames)
 
 
 async def agent_level(gwb, cfg: dict, conc: int, nreq: int, tokens: int, rate: float, wordLen: int,
@@ -145,6 +147,7 @@ async def agent_level(gwb, cfg: dict, conc: int, nreq: int, tokens: int, rate: f
             "chat_first_p50_ms": ms("chat_first"),
             "final_p50_ms": ms("final"), "final_p90_ms": ms("final", 90),
             "tokens_per_run": round(tokensReceived / len(results), 1) if results else None,
+            "frames_per_run": round(sum(r["frames"] for r in results) / len(results), 1) if results else None,
             "aggregate_tok_s": round(tokensReceived / wall, 1) if wall and results else None}
 
 
@@ -158,6 +161,7 @@ def scen_agent(gwb, cfg: dict, a) -> dict:
             reps = []
             for r in range(a.reps):
                 gwb.wait_quiet(f"agent {name} C={conc}")
+                clientCpu = gwb.self_cpu()
                 if name == "direct":
                     with gwb.CpuWindow(a.upstream_pid) as window:
                         res = gwb.run_loop(gwb._chat_level(a.upstream, None, a.upstream_model, conc, nreq,
@@ -168,6 +172,7 @@ def scen_agent(gwb, cfg: dict, a) -> dict:
                                                        a.run_timeout))
                 measured = window.result(res["ok"])
                 res["machine_busy_pct"] = measured.get("machine_busy_pct")
+                res["client_cpu_pct"] = round((gwb.self_cpu() - clientCpu) / window.wall * 100, 1)
                 if name == "gateway" and a.pid:
                     res["server_cpu_s"] = measured.get("server_cpu_s")
                     res["server_cpu_s_per_turn"] = round(measured["server_cpu_s"] / res["ok"], 4) \
@@ -175,7 +180,9 @@ def scen_agent(gwb, cfg: dict, a) -> dict:
                 reps.append(res)
                 gwb.log(f"  agent {name} C={conc} rep {r + 1}: ok={res['ok']}/{nreq} ttft p50={res['ttft_p50_ms']}ms"
                         f" aggregate {res['aggregate_tok_s']} tok/s"
-                        + (f" cpu/turn={res.get('server_cpu_s_per_turn')}s" if name == "gateway" else "")
+                        + (f" cpu/turn={res.get('server_cpu_s_per_turn')}s frames/run={res['frames_per_run']}"
+                           if name == "gateway" else "")
+                        + f" client cpu {res['client_cpu_pct']}%"
                         + (f" errors={res['first_errors']}" if res["errors"] else ""))
             keys = [k for k in reps[0] if isinstance(reps[0][k], (int, float))]
             out[f"{name}_c{conc}"] = gwb.combine_reps(reps, keys)
@@ -185,15 +192,17 @@ def scen_agent(gwb, cfg: dict, a) -> dict:
     return out
 
 
-async def seed_sessions(gwb, cfg: dict, count: int, conc: int, timeout: float) -> dict:
-    """C{count} one-token turns, each on a session key of its own, over C{conc} connections."""
+async def seed_sessions(gwb, cfg: dict, count: int, conc: int, timeout: float, maxSeconds: float) -> dict:
+    """C{count} one-token turns, each on a session key of its own, over C{conc} connections;
+    no new turn starts after C{maxSeconds} (OpenClaw's turns cost about a CPU second each)."""
     todo = list(range(count))
+    stopAt = gwb.now() + maxSeconds
     done, errors = [0], []
     async with gwb.make_session() as session:
         conns = await asyncio.gather(*[gwb.GwConn.open(session, cfg) for _ in range(conc)])
 
         async def worker(conn):
-            while todo:
+            while todo and gwb.now() < stopAt:
                 i = todo.pop()
                 try:
                     await agent_run(gwb, conn, f"seed-{i:05d}", prompt(f"seed {i}", 1, 0), timeout)
@@ -243,7 +252,7 @@ def scen_rss(gwb, cfg: dict, a) -> dict:
         raise SystemExit("rss needs --pid")
     out = {"sessions": a.sessions, "in_flight": a.in_flight, "rss_start_kb": gwb.tree_mem(a.pid)["rss_kb"]}
     with gwb.CpuWindow(a.pid) as window:
-        out["seed"] = gwb.run_loop(seed_sessions(gwb, cfg, a.sessions, a.seed_conc, a.run_timeout))
+        out["seed"] = gwb.run_loop(seed_sessions(gwb, cfg, a.sessions, a.seed_conc, a.run_timeout, a.seed_max_s))
     out["seed"].update(window.result(out["seed"]["seeded"]))
     out["rss_after_seed_kb"] = gwb.tree_mem(a.pid)["rss_kb"]
     gwb.log(f"  rss: {out['seed']['seeded']} sessions seeded in {out['seed']['wall_s']}s "
@@ -287,6 +296,7 @@ def main(argv=None):
     ap.add_argument("--run-timeout", type=float, default=300.0, help="seconds one run (or the seeding) may take")
     ap.add_argument("--sessions", type=int, default=1000, help="rss: sessions to store first")
     ap.add_argument("--seed-conc", type=int, default=16, help="rss: concurrent seeding turns")
+    ap.add_argument("--seed-max-s", type=float, default=600.0, help="rss: start no seeding turn after this")
     ap.add_argument("--in-flight", type=int, default=20, help="rss: slow runs held in flight")
     ap.add_argument("--in-flight-rate", type=float, default=4.0, help="rss: their upstream tokens/s")
     ap.add_argument("--in-flight-s", type=int, default=10, help="rss: RSS samples, one a second")
