@@ -71,45 +71,74 @@ async def agent_run(gwb, conn, sessionKey: str, message: str, timeout: float,
     await conn.ws.send_str(gwb.jdumps({"type": "req", "id": requestId, "method": "agent", "params": params}))
     times = {"accepted": None, "agent_first": None, "chat_first": None, "final": None}
     chars = frames = 0
-    deadline = t0 + timeout
-    while times["final"] is None:
-        msg = await asyncio.wait_for(conn.ws.receive(), max(0.01, deadline - gwb.now()))
-        if msg.type != gwb.aiohttp.WSMsgType.TEXT:
-            raise RunFailed(f"connection closed during the run ({msg.type})")
-        frames += 1
-        data = msg.data
-        # Other runs' events (a gateway may broadcast them) are skipped without a parse.
-        if runId not in data and requestId not in data:
-            continue
-        frame = gwb.jloads(data)
-        at = gwb.now() - t0
-        kind = frame.get("type")
-        if kind == "res" and frame.get("id") == requestId:
-            payload = frame.get("payload") or {}
-            if not frame.get("ok"):
-                raise RunFailed(gwb.jdumps(frame.get("error"))[:300])
-            if payload.get("status") == "accepted":
-                times["accepted"] = at
-            else:
-                if payload.get("status") != "ok":
-                    raise RunFailed(f"final status {payload.get('status')!r}: {payload.get('summary')!r}")
-                times["final"] = at
-        elif kind == "event":
-            payload = frame.get("payload") or {}
-            if payload.get("runId") != runId:
-                continue
-            if frame.get("event") == "agent" and payload.get("stream") == "assistant":
-                delta = (payload.get("data") or {}).get("delta") or ""
-                chars += len(delta)
-                if delta and times["agent_first"] is None:
-                    times["agent_first"] = at
-                    if firstToken is not None:
-                        firstToken.set()
-            elif frame.get("event") == "chat" and payload.get("state") == "delta" and times["chat_first"] is None:
-                times["chat_first"] = at
+    async with asyncio.timeout(timeout):
+        while times["final"] is None:
+            msg = await conn.ws.receive()
+            if msg.type != gwb.aiohttp.WSMsgType.TEXT:
+                raise RunFailed(f"connection closed during the run ({msg.type})")
+            frames += 1
+            chars += _frame(gwb, msg.data, runId, requestId, t0, times, firstToken)
     if times["agent_first"] is None:
         raise RunFailed("the run ended without an assistant delta")
     return dict(times, chars=chars, frames=frames)
+
+
+def _frame(gwb, data: str, runId: str, requestId: str, t0: float, times: dict, firstToken) -> int:
+    """Note what one frame tells about the run; returns the assistant characters it carries."""
+    # Other runs' events (a gateway may broadcast them) are skipped without a parse.
+    if runId not in data and requestId not in data:
+        return 0
+    frame = gwb.jloads(data)
+    at = gwb.now() - t0
+    payload = frame.get("payload") or {}
+    if frame.get("type") == "res" and frame.get("id") == requestId:
+        if not frame.get("ok"):
+            raise RunFailed(gwb.jdumps(frame.get("error"))[:300])
+        if payload.get("status") == "accepted":
+            times["accepted"] = at
+        elif payload.get("status") == "ok":
+            times["final"] = at
+        else:
+            raise RunFailed(f"final status {payload.get('status')!r}: {payload.get('summary')!r}")
+    elif frame.get("type") == "event" and payload.get("runId") == runId:
+        if frame.get("event") == "agent" and payload.get("stream") == "assistant":
+            delta = (payload.get("data") or {}).get("delta") or ""
+            if delta and times["agent_first"] is None:
+                times["agent_first"] = at
+                if firstToken is not None:
+                    firstToken.set()
+            return len(delta)
+        if frame.get("event") == "chat" and payload.get("state") == "delta" and times["chat_first"] is None:
+            times["chat_first"] = at
+    return 0
+
+
+async def on_each(gwb, conns: list, work) -> float:
+    """C{work(conn)} on every connection at once; the wall time until all are done.
+
+    A connection whose work is done keeps being read until every one is done, as an
+    open client would: a gateway broadcasts every run's events to every connection,
+    and one that nobody reads would fill its socket and hold up the others' runs.
+    """
+    drains = []
+
+    async def drain(conn):
+        while (await conn.ws.receive()).type == gwb.aiohttp.WSMsgType.TEXT:
+            pass
+
+    async def one(conn):
+        await work(conn)
+        drains.append(asyncio.ensure_future(drain(conn)))
+
+    started = gwb.now()
+    await asyncio.gather(*[one(c) for c in conns])
+    wall = gwb.now() - started
+    for d in drains:
+        d.cancel()
+    await asyncio.gather(*drains, return_exceptions=True)
+    for c in conns:
+        await c.close()
+    return wall
 
 
 async def agent_level(gwb, cfg: dict, conc: int, nreq: int, tokens: int, rate: float, wordLen: int,
@@ -129,11 +158,7 @@ async def agent_level(gwb, cfg: dict, conc: int, nreq: int, tokens: int, rate: f
                 except Exception as e:  # noqa: BLE001 - a failed run is counted and reported, not fatal
                     errors.append(f"{type(e).__name__}: {e}"[:300])
 
-        started = gwb.now()
-        await asyncio.gather(*[worker(c) for c in conns])
-        wall = gwb.now() - started
-        for c in conns:
-            await c.close()
+        wall = await on_each(gwb, conns, worker)
 
     def ms(key, p=50):
         values = [r[key] for r in results if r[key] is not None]
@@ -210,11 +235,7 @@ async def seed_sessions(gwb, cfg: dict, count: int, conc: int, timeout: float, m
                 except Exception as e:  # noqa: BLE001 - counted and reported
                     errors.append(f"{type(e).__name__}: {e}"[:300])
 
-        started = gwb.now()
-        await asyncio.gather(*[worker(c) for c in conns])
-        wall = gwb.now() - started
-        for c in conns:
-            await c.close()
+        wall = await on_each(gwb, conns, worker)
     return {"seeded": done[0], "errors": len(errors), "first_errors": errors[:2], "wall_s": round(wall, 1)}
 
 
