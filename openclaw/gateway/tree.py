@@ -30,7 +30,9 @@ from openclaw.logs import LogSink
 from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
-METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, agent, chat, sessions)
+METHOD_FAMILIES = (
+    system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
+)
 
 #: Sections the hub takes live (new connects are checked against the new settings).
 _HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets"})
