@@ -64,8 +64,7 @@ async def agent_run(gwb, conn, sessionKey: str, message: str, timeout: float,
                     firstToken: asyncio.Event | None = None) -> dict:
     """One C{agent} request on C{conn}; the times of its milestones, in seconds from the send."""
     runId = str(uuid.uuid4())
-    conn.seq += 1
-    requestId = f"a{conn.seq}"
+    requestId = f"agent-{runId}"
     params = {"message": message, "idempotencyKey": runId, "sessionKey": sessionKey}
     t0 = gwb.now()
     await conn.ws.send_str(gwb.jdumps({"type": "req", "id": requestId, "method": "agent", "params": params}))
@@ -85,8 +84,8 @@ async def agent_run(gwb, conn, sessionKey: str, message: str, timeout: float,
 
 def _frame(gwb, data: str, runId: str, requestId: str, t0: float, times: dict, firstToken) -> int:
     """Note what one frame tells about the run; returns the assistant characters it carries."""
-    # Other runs' events (a gateway may broadcast them) are skipped without a parse.
-    if runId not in data and requestId not in data:
+    # Other runs' frames (a gateway may broadcast their events) are skipped without a parse.
+    if runId not in data:
         return 0
     frame = gwb.jloads(data)
     at = gwb.now() - t0
@@ -117,8 +116,8 @@ async def on_each(gwb, conns: list, work) -> float:
     """C{work(conn)} on every connection at once; the wall time until all are done.
 
     A connection whose work is done keeps being read until every one is done, as an
-    open client would: a gateway broadcasts every run's events to every connection,
-    and one that nobody reads would fill its socket and hold up the others' runs.
+    open client would: a gateway may send every run's events to every connection, and
+    frames piling up for one that nobody reads skew the figures of the runs still going.
     """
     drains = []
 
