@@ -3,11 +3,14 @@ What one run tells its watchers: C{agent} events with the run's own C{seq} (1, 2
 3 … per run, unrelated to a connection's frame C{seq}), and their C{chat}
 projection for UI clients.
 
-The projection coalesces assistant text: a C{chat} delta goes out at most every
-L{CHAT_DELTA_INTERVAL} seconds (on the injected clock) and carries the text
-that arrived since the previous one (C{deltaText}) with the whole message so
-far; a delta reuses the C{seq} of the newest C{agent} event it covers, and the
-terminal C{final} flushes what is pending first and carries that same C{seq}.
+Assistant text is coalesced: an C{agent} assistant event and its C{chat} delta
+go out at most every L{DELTA_INTERVAL} seconds (on the injected clock), the
+first one at once, each with the text that arrived since the previous one and
+the whole message so far; the delta carries the C{seq} of that assistant event.
+Any other C{agent} event first sends the text still held back, so the order of
+the stream is kept, and the terminal C{final} carries the last delta's C{seq}.
+Coalescing is what keeps a fast upstream from costing one frame per token per
+watching client (the reference gateway coalesces as well).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ Publish = Callable[..., None]
 #: A reply that is only this token is silent: no message in the final event, no payload.
 SILENT_REPLY = "NO_REPLY"
 
-#: Chat deltas are paced this far apart (seconds), the text between them coalesced.
-CHAT_DELTA_INTERVAL = 0.075
+#: Assistant deltas are paced this far apart (seconds), the text between them coalesced.
+DELTA_INTERVAL = 0.075
 
 
 def _ms(clock: IReactorTime) -> int:
@@ -50,7 +53,7 @@ class RunEvents:
         self.text = ""
         # the chat projection
         self._pending = ""
-        self._pendingSeq = 0
+        self._itemId = ""
         self._lastDeltaSeq: int | None = None
         self._lastDeltaAt: float | None = None
         self._flushCall: Any = None
@@ -59,7 +62,9 @@ class RunEvents:
     # agent ----------------------------------------------------------------------
 
     def agent(self, stream: str, data: dict[str, Any]) -> int:
-        """Publish one C{agent} event; returns its run C{seq}."""
+        """Publish one C{agent} event (after the assistant text held back); returns its run C{seq}."""
+        if self._pending and stream != "assistant":
+            self._flushNow()
         self.seq += 1
         payload: dict[str, Any] = {"runId": self.runId, "seq": self.seq, "stream": stream, "ts": _ms(self._clock), "data": data}
         if self._isHeartbeat is not None:
@@ -76,17 +81,16 @@ class RunEvents:
         self._chat("status", seq, {"phase": phase}, dropIfSlow=True)
 
     def assistant(self, delta: str, itemId: str) -> None:
-        """New assistant text: an C{agent} event now, the C{chat} delta when its pacing allows."""
+        """New assistant text: its C{agent} event and C{chat} delta go out when the pacing allows."""
         if not delta:
             return
         self.text += delta
-        seq = self.agent("assistant", {"text": self.text, "delta": delta, "itemId": itemId})
         self._pending += delta
-        self._pendingSeq = seq
+        self._itemId = itemId
         if self._flushCall is not None:
             return
         now = self._clock.seconds()
-        wait = 0.0 if self._lastDeltaAt is None else self._lastDeltaAt + CHAT_DELTA_INTERVAL - now
+        wait = 0.0 if self._lastDeltaAt is None else self._lastDeltaAt + DELTA_INTERVAL - now
         if wait <= 0:
             self._flush()
         else:
@@ -104,17 +108,22 @@ class RunEvents:
         if not self._pending:
             return
         delta, self._pending = self._pending, ""
-        self._lastDeltaSeq = self._pendingSeq
+        seq = self.agent("assistant", {"text": self.text, "delta": delta, "itemId": self._itemId})
+        self._lastDeltaSeq = seq
         self._lastDeltaAt = self._clock.seconds()
         message = assistant_message(self.text, _ms(self._clock))
-        self._chat("delta", self._pendingSeq, {"deltaText": delta, "message": message}, dropIfSlow=True)
+        self._chat("delta", seq, {"deltaText": delta, "message": message}, dropIfSlow=True)
 
-    def _terminal(self) -> None:
-        """Before a terminal chat event: pending text goes out, the pacing timer stops."""
+    def _flushNow(self) -> None:
+        """The text held back goes out now, and the pacing timer stops."""
         if self._flushCall is not None:
             self._flushCall.cancel()
             self._flushCall = None
         self._flush()
+
+    def _terminal(self) -> None:
+        """Before a terminal chat event: pending text goes out."""
+        self._flushNow()
         self.finished = True
 
     def final(self, stopReason: str | None, usage: dict[str, Any] | None = None) -> None:

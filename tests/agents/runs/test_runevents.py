@@ -1,10 +1,10 @@
-"""The run's event stream on a Clock: per-run seq, paced and coalesced chat deltas, terminal events."""
+"""The run's event stream on a Clock: per-run seq, paced and coalesced assistant deltas, terminal events."""
 
 from __future__ import annotations
 
 from twisted.internet.task import Clock
 
-from openclaw.agents.runevents import CHAT_DELTA_INTERVAL, RunEvents
+from openclaw.agents.runevents import DELTA_INTERVAL, RunEvents
 
 
 def events(clock: Clock) -> tuple[RunEvents, list[tuple[str, dict, bool]]]:
@@ -26,17 +26,21 @@ def test_deltas_are_paced_and_coalesced_and_the_final_repeats_the_last_delta_seq
     clock.advance(0.01)
     run.assistant(" you", "item")
     assert [c["deltaText"] for c in chat(sent)] == ["Hel"]
-    clock.advance(CHAT_DELTA_INTERVAL - 0.02)  # 75 ms after the first delta: the rest, coalesced
+    assert [p["data"]["delta"] for e, p, _ in sent if e == "agent" and p["stream"] == "assistant"] == ["Hel"]
+    clock.advance(DELTA_INTERVAL - 0.02)  # 75 ms after the first delta: the rest, coalesced
     deltas = chat(sent)
-    assert [(c["deltaText"], c["seq"]) for c in deltas] == [("Hel", 2), ("lo you", 4)]
+    assert [(c["deltaText"], c["seq"]) for c in deltas] == [("Hel", 2), ("lo you", 3)]
     assert deltas[-1]["message"]["content"] == [{"type": "text", "text": "Hello you"}]
-    run.assistant("!", "item")  # not yet due: pending until the terminal event flushes it
+    assistant = [p for e, p, _ in sent if e == "agent" and p["stream"] == "assistant"]
+    assert [(p["seq"], p["data"]["delta"], p["data"]["text"]) for p in assistant] == [(2, "Hel", "Hel"), (3, "lo you", "Hello you")]
+    run.assistant("!", "item")  # not yet due: held back until the next agent event sends it first
     run.lifecycle("end", endedAt=1)
     run.final("stop")
     final = chat(sent)
-    assert [(c["state"], c.get("deltaText"), c["seq"]) for c in final[2:]] == [("delta", "!", 5), ("final", None, 5)]
+    assert [(c["state"], c.get("deltaText"), c["seq"]) for c in final[2:]] == [("delta", "!", 4), ("final", None, 4)]
     assert final[-1]["message"]["content"][0]["text"] == "Hello you!" and final[-1]["stopReason"] == "stop"
-    assert [p["seq"] for e, p, _ in sent if e == "agent"] == [1, 2, 3, 4, 5, 6]
+    assert [(p["seq"], p["stream"]) for e, p, _ in sent if e == "agent"] == [
+        (1, "lifecycle"), (2, "assistant"), (3, "assistant"), (4, "assistant"), (5, "lifecycle")]
     assert all(drop for e, p, drop in sent if e == "chat" and p["state"] == "delta")
     assert not any(drop for e, p, drop in sent if e == "agent" or p["state"] == "final")
     assert clock.getDelayedCalls() == []
