@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from openclaw import paths as P
-from openclaw.agents.settings import AgentsSettings
+from openclaw.agents.models import ModelConfigError, ModelsSettings
+from openclaw.agents.settings import AgentsSettings, QueueSettings, SessionSettings
 from openclaw.channels.settings import ChannelsSettings
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
@@ -135,6 +136,9 @@ class GatewaySettings:
     #: What to log where; C{console} is False here (the process that runs the gateway decides).
     logging: LogSettings = LogSettings(console=False)
     agents: AgentsSettings = AgentsSettings()
+    models: ModelsSettings = field(default_factory=lambda: ModelsSettings.fromConfig({}, SecretsSnapshot(), {}))
+    session: SessionSettings = SessionSettings()
+    queue: QueueSettings = QueueSettings()
     channels: ChannelsSettings = ChannelsSettings()
 
     @property
@@ -365,6 +369,13 @@ def build(
         _refuse_without_auth(bindMode, hosts[0], port)
 
     controlUi = ControlUiSettings.fromConfig(effective, paths.configPath, warnings)
+    try:
+        agents = AgentsSettings.fromConfig(effective, paths.stateDir, environ)
+        models = ModelsSettings.fromConfig(effective, resolved, environ)
+        session = SessionSettings.fromConfig(effective)
+        queue = QueueSettings.fromConfig(effective)
+    except ModelConfigError as e:
+        raise StartupError(f"Gateway failed to start: Invalid config: {e}", EX_CONFIG) from None
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
     timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
     return GatewaySettings(
@@ -394,7 +405,10 @@ def build(
         logging=LogSettings.fromConfig(
             effective, environ=environ, verbose=bool(options.get("verbose")), console=False, logLevel=options.get("log-level")
         ),
-        agents=AgentsSettings.fromConfig(effective),
+        agents=agents,
+        models=models,
+        session=session,
+        queue=queue,
         channels=ChannelsSettings.fromConfig(effective),
     )
 

@@ -204,7 +204,7 @@ def test_sections_default_when_the_config_says_nothing():
     from openclaw.settings import ReloadSettings
 
     assert ReloadSettings.fromConfig({}) == ReloadSettings("hybrid", 300, 300_000, True)
-    assert AgentsSettings.fromConfig({}).agents == (AgentEntry("main"),)
+    assert [a.id for a in AgentsSettings.fromConfig({}).agents] == ["main"]
     assert AgentsSettings.fromConfig({}).defaultAgentId == "main"
     assert ChannelsSettings.fromConfig({}).accounts == ()
 
@@ -225,7 +225,7 @@ def test_sections_take_their_part_of_the_config():
     }
     assert ReloadSettings.fromConfig(config) == ReloadSettings("off", 50, 1000, False)
     agents = AgentsSettings.fromConfig(config)
-    assert agents.agents == (AgentEntry("a"), AgentEntry("b", "Bee")) and agents.defaultAgentId == "b"
+    assert [(a.id, a.name) for a in agents.agents] == [("a", None), ("b", "Bee")] and agents.defaultAgentId == "b"
     assert agents.heartbeat == HeartbeatSettings(every="5m", prompt="", target="last", ackMaxChars=10)
     accounts = ChannelsSettings.fromConfig(config).accounts
     assert [(a.channelId, a.accountId, a.enabled) for a in accounts] == [("irc", "x", True), ("irc", "y", False)]

@@ -107,24 +107,24 @@ class ModelsSettings:
     def fromConfig(
         cls, config: Mapping[str, Any], secrets: SecretsSnapshot, environ: Mapping[str, str]
     ) -> "ModelsSettings":
-        models = _mapping(config.get("models"), "models")
+        models = config_object(config.get("models"), "models")
         mode = models.get("mode", "merge")
         if mode not in ("merge", "replace"):
             raise ModelConfigError(f'models.mode must be "merge" or "replace" (got {mode!r})')
-        configured = _mapping(models.get("providers"), "models.providers")
+        configured = config_object(models.get("providers"), "models.providers")
         providers: dict[str, ProviderSettings] = {}
         if mode == "merge":
             for pid, builtin in BUILTIN_PROVIDERS.items():
                 if pid not in configured:
                     providers[pid] = _builtin(pid, builtin, environ)
         for pid, raw in configured.items():
-            providers[pid] = _provider(pid, _mapping(raw, f"models.providers.{pid}"), secrets, environ)
-        defaults = _mapping(_mapping(config.get("agents"), "agents").get("defaults"), "agents.defaults")
+            providers[pid] = _provider(pid, config_object(raw, f"models.providers.{pid}"), secrets, environ)
+        defaults = config_object(config_object(config.get("agents"), "agents").get("defaults"), "agents.defaults")
         return cls(
             mode=mode,
             providers=MappingProxyType(providers),
             default=model_choice(defaults.get("model"), "agents.defaults.model") or ModelChoice(DEFAULT_MODEL),
-            aliases=MappingProxyType(_aliases(_mapping(defaults.get("models"), "agents.defaults.models"))),
+            aliases=MappingProxyType(_aliases(config_object(defaults.get("models"), "agents.defaults.models"))),
         )
 
     def resolve(self, text: str) -> ModelRef:
@@ -173,7 +173,7 @@ def model_choice(raw: Any, path: str) -> ModelChoice | None:
         return None
     if isinstance(raw, str):
         return ModelChoice(raw)
-    raw = _mapping(raw, path)
+    raw = config_object(raw, path)
     primary = raw.get("primary")
     if not isinstance(primary, str) or not primary.strip():
         raise ModelConfigError(f"{path}.primary must be a model ref")
@@ -183,7 +183,8 @@ def model_choice(raw: Any, path: str) -> ModelChoice | None:
     return ModelChoice(primary, tuple(fallbacks))
 
 
-def _mapping(raw: Any, path: str) -> Mapping[str, Any]:
+def config_object(raw: Any, path: str) -> Mapping[str, Any]:
+    """C{raw} when it is an object, {} when unset; else a L{ModelConfigError} naming C{path}."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -194,7 +195,7 @@ def _mapping(raw: Any, path: str) -> Mapping[str, Any]:
 def _aliases(entries: Mapping[str, Any]) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for ref, entry in entries.items():
-        alias = _mapping(entry, f"agents.defaults.models.{ref}").get("alias")
+        alias = config_object(entry, f"agents.defaults.models.{ref}").get("alias")
         if alias is None:
             continue
         if not isinstance(alias, str) or not alias.strip() or "/" in alias:
@@ -228,7 +229,7 @@ def _provider(
     idle = raw.get("timeoutSeconds", SELF_HOSTED_IDLE_SECONDS if selfHosted else HOSTED_IDLE_SECONDS)
     if not isinstance(idle, (int, float)) or isinstance(idle, bool) or idle <= 0:
         raise ModelConfigError(f"{path}.timeoutSeconds must be a positive number")
-    headers = _mapping(raw.get("headers"), f"{path}.headers")
+    headers = config_object(raw.get("headers"), f"{path}.headers")
     keyFromEnv = environ.get(builtin.envKey) if builtin else None
     return ProviderSettings(
         id=pid,
@@ -261,11 +262,11 @@ def _positive(value: Any, path: str) -> int | None:
 
 
 def _model(raw: Any, path: str) -> ModelEntry:
-    raw = _mapping(raw, path)
+    raw = config_object(raw, path)
     mid = raw.get("id")
     if not isinstance(mid, str) or not mid:
         raise ModelConfigError(f"{path}.id must be a non-empty string")
-    compat = _mapping(raw.get("compat"), f"{path}.compat")
+    compat = config_object(raw.get("compat"), f"{path}.compat")
     field_ = compat.get("maxTokensField")
     if field_ is not None and field_ not in ("max_tokens", "max_completion_tokens"):
         raise ModelConfigError(f"{path}.compat.maxTokensField must be max_tokens or max_completion_tokens")

@@ -18,7 +18,7 @@ from openclaw.reloadable import ISettingsConsumer
 @implementer(ISettingsConsumer)
 class AgentRuntime(Service):
     name = "agents"
-    sections = frozenset({"agents"})
+    sections = frozenset({"agents", "models", "session", "messages"})
 
     def __init__(self, settings: AgentsSettings, stateDir: str) -> None:
         self.settings = settings

@@ -54,13 +54,16 @@ RULES: dict[str, Rule] = {
     "agent.heartbeat": Rule(HOT, "agents"),
     "hooks": Rule(HOT, "hooks"),
     "cron": Rule(HOT, "cron"),
+    "models": Rule(HOT, "models"),
+    "session": Rule(HOT, "session"),
+    "messages": Rule(HOT, "messages"),
     "logging": Rule(HOT, "logging"),
     "secrets": Rule(HOT, "secrets"),
     # read from the snapshot when used
     **{
         name: Rule(NONE)
         for name in (
-            "models", "routing", "session", "messages", "tools", "browser", "skills", "audio",
+            "routing", "tools", "browser", "skills", "audio",
             "talk", "ui", "identity", "bindings", "commands", "auth", "broadcast", "approvals",
             "memory", "diagnostics", "update",
         )

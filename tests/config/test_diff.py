@@ -33,8 +33,10 @@ def test_changed_paths_recurse_objects_and_compare_arrays_whole():
         ("channels.telegram.botToken", HOT),
         ("agents.list", HOT),
         ("hooks.enabled", HOT),
-        ("models.providers", NONE),
-        ("session.scope", NONE),
+        ("models.providers", HOT),
+        ("session.scope", HOT),
+        ("messages.queue.mode", HOT),
+        ("tools.profile", NONE),
         ("plugins.entries", RESTART),
         ("discovery.mdns", RESTART),
         ("somethingNew.key", RESTART),
@@ -53,15 +55,15 @@ def test_a_secret_change_restarts_when_the_auth_mode_changes():
 def test_plan_groups_paths_and_sections():
     old = {"gateway": {"auth": {"token": "a"}}, "logging": {"level": "info"}, "channels": {"irc": {"host": "a"}}}
     new = {"gateway": {"auth": {"token": "b"}, "port": 9}, "logging": {"level": "debug"},
-           "channels": {"irc": {"host": "b"}}, "session": {"x": 1}}
+           "channels": {"irc": {"host": "b"}}, "ui": {"x": 1}}
     p = plan(old, new)
-    assert p.changed == ("channels.irc.host", "gateway.auth.token", "gateway.port", "logging.level", "session")
+    assert p.changed == ("channels.irc.host", "gateway.auth.token", "gateway.port", "logging.level", "ui")
     assert p.restart == ("gateway.port",)
     assert p.hot == ("channels.irc.host", "gateway.auth.token", "logging.level")
-    assert p.noop == ("session",)
+    assert p.noop == ("ui",)
     assert list(p.sectionPaths.items()) == [
         ("channels", ("channels.irc.host",)), ("auth", ("gateway.auth.token",)), ("logging", ("logging.level",))
     ]
     assert p.sections == {"channels", "auth", "logging"}
     assert p.restartRequired
-    assert not plan(old, {**old, "session": {}}).restartRequired
+    assert not plan(old, {**old, "ui": {}}).restartRequired
