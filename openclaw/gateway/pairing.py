@@ -31,14 +31,13 @@ from typing import AbstractSet, Any, Callable, Iterable, Mapping
 
 import orjson
 from twisted.application.service import Service
-from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
-from twisted.internet.threads import deferToThreadPool
 
 from openclaw.protocol import scopes as S
 from openclaw.protocol.device import normalize_metadata
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
+from openclaw.sqlitepool import SQLitePool
 
 PENDING_TTL_MS = 5 * 60_000
 #: A silent pairing younger than this is never pruned as superseded.
@@ -358,37 +357,17 @@ class StoreNotRunning(GatewayError):
         super().__init__(UNAVAILABLE, "pairing store is not running; retry once the gateway is up", retryable=True)
 
 
-class _Pool(adbapi.ConnectionPool):
-    """The store's one-connection pool: the directory and the thread join stay off the reactor."""
-
-    def connect(self) -> sqlite3.Connection:
-        if self.threadID() not in self.connections:  # (in the pool's thread) the first connect
-            os.makedirs(os.path.dirname(self.connargs[0]), mode=0o700, exist_ok=True)
-        return super().connect()
-
-    def close(self) -> Deferred:
-        """L{adbapi.ConnectionPool.close}, with the pool's thread joined from another thread."""
-        for trigger in ("shutdownID", "startID"):
-            if getattr(self, trigger):
-                self._reactor.removeSystemEventTrigger(getattr(self, trigger))
-                setattr(self, trigger, None)
-        return deferToThreadPool(self._reactor, self._reactor.getThreadPool(), self.finalClose)
-
-
 class PairingStore(Service):
     name = "pairing"
 
     def __init__(self, stateDir: str, clock: IReactorTime) -> None:
         self.path = os.path.join(stateDir, "devices", "pairing.sqlite")
         self._clock = clock
-        self._pool: _Pool | None = None
+        self._pool: SQLitePool | None = None
 
     def startService(self) -> None:
         super().startService()
-        self._pool = _Pool(
-            "sqlite3", self.path, check_same_thread=False, cp_min=1, cp_max=1, cp_openfun=self._opened,
-            cp_noisy=False,
-        )
+        self._pool = SQLitePool(self.path, self._opened)
 
     def stopService(self) -> Deferred | None:
         super().stopService()

@@ -1,0 +1,416 @@
+"""
+One agent's sessions and transcripts: a SQLite file
+(C{<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite}, WAL) used through one
+C{adbapi} connection on its own thread (L{openclaw.sqlitepool}), so every operation
+below is one transaction, committed before its Deferred fires, and nothing blocks
+the reactor. A transcript entry that was appended survives the process being killed.
+
+    sessions    key → the session's row (L{SessionEntry}, stored as JSON)
+    transcript  (sessionId, seq) → append-only entries, each naming its parent
+
+A reset keeps the key and the C{sessionId}, and appends a reset marker: the model's
+context starts after the newest marker. A delete removes the row and archives the
+transcript as JSON lines beside the database (C{<agentId>/sessions/}).
+
+The store also keeps, on the reactor thread, how many sessions there are and the
+most recently updated ones (L{summary}, L{recent}), so health and status can be
+answered without a query.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import orjson
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from openclaw.agents.sessions.entry import MESSAGE, RESET, SessionEntry, TranscriptEntry, reset_message
+from openclaw.agents.sessions.maintenance import prune_keys
+from openclaw.protocol.errors import UNAVAILABLE, GatewayError
+from openclaw.sqlitepool import SQLitePool
+
+#: How many of the most recently updated sessions the store keeps in memory.
+RECENT = 10
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS sessions (
+        key TEXT PRIMARY KEY, session_id TEXT NOT NULL, updated_at INTEGER NOT NULL, record TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions (updated_at)",
+    """CREATE TABLE IF NOT EXISTS transcript (
+        session_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, parent_id TEXT,
+        kind TEXT NOT NULL, ts INTEGER NOT NULL, run_id TEXT, message TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)) WITHOUT ROWID""",
+)
+_ENTRY_COLUMNS = "id, parent_id, seq, ts, kind, message, run_id"
+
+
+class SessionStoreNotRunning(GatewayError):
+    """The store was used while stopped (a request that raced a shutdown or restart)."""
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE, "session store is not running; retry once the gateway is up", retryable=True)
+
+
+def _entry(row: tuple) -> TranscriptEntry:
+    entryId, parentId, seq, ts, kind, message, runId = row
+    return TranscriptEntry(entryId, parentId, seq, ts, kind, orjson.loads(message), runId)
+
+
+class _Tx:
+    """One transaction's view of the store (runs on the database thread)."""
+
+    def __init__(self, cursor: Any, nowMs: int, agentId: str) -> None:
+        self.cursor = cursor
+        self.nowMs = nowMs
+        self.agentId = agentId
+
+    def get(self, key: str) -> SessionEntry | None:
+        row = self.cursor.execute("SELECT record FROM sessions WHERE key = ?", (key,)).fetchone()
+        return SessionEntry.fromRecord(orjson.loads(row[0])) if row else None
+
+    def put(self, entry: SessionEntry) -> SessionEntry:
+        self.cursor.execute(
+            "INSERT OR REPLACE INTO sessions (key, session_id, updated_at, record) VALUES (?, ?, ?, ?)",
+            (entry.key, entry.sessionId, entry.updatedAt, orjson.dumps(entry.record()).decode()),
+        )
+        return entry
+
+    def create(self, key: str) -> SessionEntry:
+        now = self.nowMs
+        return SessionEntry(key, self.agentId, str(uuid.uuid4()), createdAt=now, sessionStartedAt=now, updatedAt=now)
+
+    def touch(self, key: str, fields: Mapping[str, Any]) -> tuple[SessionEntry, bool]:
+        existing = self.get(key)
+        entry = existing or self.create(key)
+        return self.put(entry.updated(**{"updatedAt": self.nowMs, **fields})), existing is None
+
+    def append(self, entry: SessionEntry, kind: str, message: Mapping[str, Any], runId: str | None) -> TranscriptEntry:
+        (last,) = self.cursor.execute(
+            "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ?", (entry.sessionId,)
+        ).fetchone()
+        ts = message.get("timestamp")
+        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts if isinstance(ts, int) else self.nowMs,
+                                kind, dict(message), runId)
+        self.cursor.execute(
+            f"INSERT INTO transcript (session_id, {_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry.sessionId, added.id, added.parentId, added.seq, added.timestamp, kind,
+             orjson.dumps(added.message).decode(), runId),
+        )
+        return added
+
+    def entries(self, sessionId: str, where: str = "", args: tuple = (), order: str = "ASC",
+                limit: int = -1) -> list[TranscriptEntry]:
+        rows = self.cursor.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM transcript WHERE session_id = ? {where} ORDER BY seq {order} LIMIT ?",
+            (sessionId, *args, limit),
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def count(self) -> int:
+        return self.cursor.execute("SELECT count(*) FROM sessions").fetchone()[0]
+
+    def recent(self) -> list[SessionEntry]:
+        rows = self.cursor.execute("SELECT record FROM sessions ORDER BY updated_at DESC LIMIT ?", (RECENT,)).fetchall()
+        return [SessionEntry.fromRecord(orjson.loads(r[0])) for r in rows]
+
+
+@dataclass(frozen=True)
+class _ListFilter:
+    """Which sessions L{SessionStore.list} returns, as SQL."""
+
+    search: str | None = None
+    activeMinutes: int | None = None
+    label: str | None = None
+    spawnedBy: str | None = None
+    includeGlobal: bool = True
+    includeUnknown: bool = True
+
+    def sql(self, nowMs: int) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if self.activeMinutes is not None:
+            clauses.append("updated_at >= ?")
+            args.append(nowMs - self.activeMinutes * 60_000)
+        if self.search:
+            pattern = "%" + self.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            fields = ("key", "json_extract(record, '$.label')", "json_extract(record, '$.displayName')")
+            clauses.append("(" + " OR ".join(f"lower(coalesce({f}, '')) LIKE ? ESCAPE '\\'" for f in fields) + ")")
+            args.extend([pattern] * len(fields))
+        for field_, value in (("label", self.label), ("spawnedBy", self.spawnedBy)):
+            if value is not None:
+                clauses.append(f"json_extract(record, '$.{field_}') = ?")
+                args.append(value)
+        if not self.includeGlobal:
+            clauses.append("key != 'global'")
+        if not self.includeUnknown:
+            clauses.append("(key = 'global' OR key LIKE 'agent:%')")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+class SessionStore(Service):
+    """The sessions and transcripts of agent C{agentId}, in the SQLite file C{path}."""
+
+    log = Logger()
+
+    def __init__(self, path: str, clock: IReactorTime, agentId: str = "main", archiveDir: str | None = None) -> None:
+        self.path = path
+        self.agentId = agentId
+        self.name = agentId
+        #: Where deleted transcripts go (C{<agentId>/sessions} beside C{<agentId>/agent}).
+        self.archiveDir = archiveDir or os.path.join(os.path.dirname(os.path.dirname(path)), "sessions")
+        self._clock = clock
+        self._pool: SQLitePool | None = None
+        self._count = 0
+        self._recent: list[SessionEntry] = []
+
+    # service ------------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        self._pool = SQLitePool(self.path, self._opened)
+        self._run(lambda tx: (tx.count(), tx.recent())).addCallbacks(
+            self._loaded, lambda f: self.log.failure("could not read the session store {path}", f, path=self.path)
+        )
+
+    def stopService(self) -> Deferred | None:
+        super().stopService()
+        pool, self._pool = self._pool, None
+        return None if pool is None else pool.close()
+
+    @staticmethod
+    def _opened(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.commit()
+
+    def _nowMs(self) -> int:
+        return int(self._clock.seconds() * 1000)
+
+    def _run(self, operation: Callable[..., Any], *args: Any) -> Deferred:
+        if self._pool is None:
+            return fail(SessionStoreNotRunning())
+        nowMs = self._nowMs()
+        return self._pool.runInteraction(lambda cursor: operation(_Tx(cursor, nowMs, self.agentId), *args))
+
+    # the in-memory summary -------------------------------------------------------
+
+    def _loaded(self, stats: tuple[int, list[SessionEntry]]) -> None:
+        self._count, self._recent = stats
+
+    def _updated(self, entry: SessionEntry, created: bool) -> SessionEntry:
+        self._count += created
+        recent = [e for e in self._recent if e.key != entry.key] + [entry]
+        self._recent = sorted(recent, key=lambda e: e.updatedAt, reverse=True)[:RECENT]
+        return entry
+
+    def summary(self, nowMs: int) -> dict[str, Any]:
+        """C{{path, count, recent:[{key, updatedAt, age}]}}: the sessions part of C{health}."""
+        return {
+            "path": self.path,
+            "count": self._count,
+            "recent": [{"key": e.key, "updatedAt": e.updatedAt, "age": max(0, nowMs - e.updatedAt)}
+                       for e in self._recent],
+        }
+
+    def recent(self) -> list[SessionEntry]:
+        """The most recently updated sessions (at most L{RECENT}), newest first."""
+        return list(self._recent)
+
+    # sessions -------------------------------------------------------------------
+
+    def get(self, key: str) -> Deferred:
+        """Fires with the L{SessionEntry} of C{key}, or None."""
+        return self._run(lambda tx: tx.get(key))
+
+    def touch(self, key: str, **fields: Any) -> Deferred:
+        """
+        Create the session (with a new C{sessionId}) when it is missing, set
+        C{fields} and C{updatedAt}; fires with the L{SessionEntry}.
+        """
+        return self._run(lambda tx: tx.touch(key, fields)).addCallback(lambda result: self._updated(*result))
+
+    def patch(self, key: str, change: Callable[[SessionEntry], Mapping[str, Any]]) -> Deferred:
+        """
+        Apply C{change(entry)} (a pure function, run in the store's thread, so a
+        compare-and-set is atomic) to the session, created when missing; unlike
+        L{touch} this does not count as activity (C{updatedAt} stays). Fires with
+        the L{SessionEntry}.
+        """
+        return self._run(self._patch, key, change).addCallback(lambda result: self._updated(*result))
+
+    @staticmethod
+    def _patch(tx: _Tx, key: str, change: Callable[[SessionEntry], Mapping[str, Any]]) -> tuple[SessionEntry, bool]:
+        existing = tx.get(key)
+        entry = existing or tx.create(key)
+        return tx.put(entry.updated(**change(entry))), existing is None
+
+    def list(self, limit: int | None = None, offset: int = 0, search: str | None = None,
+             activeMinutes: int | None = None, **match: Any) -> Deferred:
+        """
+        Fires with C{(entries, total)}: newest first, C{total} = all that match.
+        C{search} looks in keys, labels and display names; C{match} narrows further:
+        C{label} and C{spawnedBy} (equal), C{includeGlobal} and C{includeUnknown}
+        (False: leave out the C{global} key, keys of no agent).
+        """
+        return self._run(self._list, limit, offset, _ListFilter(search, activeMinutes, **match))
+
+    @staticmethod
+    def _list(tx: _Tx, limit: int | None, offset: int, where: "_ListFilter") -> tuple[list[SessionEntry], int]:
+        clause, args = where.sql(tx.nowMs)
+        (total,) = tx.cursor.execute(f"SELECT count(*) FROM sessions {clause}", args).fetchone()
+        rows = tx.cursor.execute(
+            f"SELECT record FROM sessions {clause} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?",
+            (*args, -1 if limit is None else limit, offset),
+        ).fetchall()
+        return [SessionEntry.fromRecord(orjson.loads(r[0])) for r in rows], total
+
+    def count(self) -> Deferred:
+        return self._run(lambda tx: tx.count())
+
+    # transcripts ----------------------------------------------------------------
+
+    def append(self, key: str, message: Mapping[str, Any], runId: str | None = None) -> Deferred:
+        """
+        Append C{message} (C{{role, content, timestamp?, …}}) to the session's
+        transcript, creating the session when it is missing; fires, once committed,
+        with the L{TranscriptEntry}.
+        """
+        return self._run(self._append, key, message, runId).addCallback(self._appended)
+
+    @staticmethod
+    def _append(tx: _Tx, key: str, message: Mapping[str, Any], runId: str | None):
+        entry, created = tx.touch(key, {})
+        added = tx.append(entry, MESSAGE, message, runId)
+        activity = {"leafId": added.id, "lastActivityAt": tx.nowMs}
+        if message.get("role") == "user":
+            activity["lastInteractionAt"] = tx.nowMs
+        return tx.put(entry.updated(**activity)), created, added
+
+    def _appended(self, result: tuple[SessionEntry, bool, TranscriptEntry]) -> TranscriptEntry:
+        entry, created, added = result
+        self._updated(entry, created)
+        return added
+
+    def transcript(self, key: str, limit: int | None = None, before: int | None = None,
+                   after: int | None = None) -> Deferred:
+        """
+        Fires with the session's transcript entries, oldest first: the newest
+        C{limit} (before C{seq} C{before}), or the first C{limit} after C{seq} C{after}.
+        """
+        return self._run(self._transcript, key, limit, before, after)
+
+    @staticmethod
+    def _transcript(tx: _Tx, key: str, limit: int | None, before: int | None, after: int | None):
+        entry = tx.get(key)
+        if entry is None:
+            return []
+        cap = -1 if limit is None else limit
+        if after is not None:
+            return tx.entries(entry.sessionId, "AND seq > ?", (after,), limit=cap)
+        where, args = ("AND seq < ?", (before,)) if before is not None else ("", ())
+        return tx.entries(entry.sessionId, where, args, order="DESC", limit=cap)[::-1]
+
+    def context(self, key: str) -> Deferred:
+        """Fires with the messages the model sees: the active branch since the newest reset."""
+        return self._run(self._context, key)
+
+    @staticmethod
+    def _context(tx: _Tx, key: str) -> list[dict[str, Any]]:
+        entry = tx.get(key)
+        if entry is None or entry.leafId is None:
+            return []
+        (since,) = tx.cursor.execute(
+            "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ? AND kind = ?", (entry.sessionId, RESET)
+        ).fetchone()
+        byId = {e.id: e for e in tx.entries(entry.sessionId, "AND seq > ?", (since,))}
+        branch, cursor = [], byId.get(entry.leafId)
+        while cursor is not None:
+            branch.append(dict(cursor.message))
+            cursor = byId.get(cursor.parentId) if cursor.parentId else None
+        return branch[::-1]
+
+    def reset(self, key: str, reason: str = "reset") -> Deferred:
+        """
+        Start the session afresh under the same C{sessionId}: a reset marker in the
+        transcript, usage and run state cleared; fires with the L{SessionEntry}.
+        """
+        return self._run(self._reset, key, reason).addCallback(lambda result: self._updated(*result))
+
+    @staticmethod
+    def _reset(tx: _Tx, key: str, reason: str) -> tuple[SessionEntry, bool]:
+        entry, created = tx.touch(key, {})
+        marker = tx.append(entry, RESET, reset_message(reason, tx.nowMs), None)
+        fresh = entry.updated(
+            sessionStartedAt=tx.nowMs, leafId=marker.id, lifecycleRevision=entry.lifecycleRevision + 1,
+            inputTokens=0, outputTokens=0, totalTokens=0, compactionCount=0, status=None, lastRunId=None,
+            abortedLastRun=False,
+        )
+        return tx.put(fresh), created
+
+    # removal ----------------------------------------------------------------------
+
+    def delete(self, key: str, deleteTranscript: bool = True) -> Deferred:
+        """
+        Remove the session; its transcript is archived (C{deleteTranscript}) or left
+        in place. Fires with the archived files' paths (None when there was no session).
+        """
+        return self._run(self._delete, key, deleteTranscript).addCallback(self._removed)
+
+    def _delete(self, tx: _Tx, key: str, deleteTranscript: bool):
+        entry = tx.get(key)
+        if entry is None:
+            return None, tx.count(), tx.recent()
+        archived = self._remove(tx, entry, deleteTranscript)
+        return archived, tx.count(), tx.recent()
+
+    def _removed(self, result: tuple[Any, int, list[SessionEntry]]) -> Any:
+        outcome, self._count, self._recent = result
+        return outcome
+
+    def _remove(self, tx: _Tx, entry: SessionEntry, deleteTranscript: bool) -> list[str]:
+        tx.cursor.execute("DELETE FROM sessions WHERE key = ?", (entry.key,))
+        if not deleteTranscript:
+            return []
+        path = self._archive(entry, tx.entries(entry.sessionId), tx.nowMs)
+        tx.cursor.execute("DELETE FROM transcript WHERE session_id = ?", (entry.sessionId,))
+        return [path]
+
+    def _archive(self, entry: SessionEntry, entries: list[TranscriptEntry], nowMs: int) -> str:
+        """Write the transcript as JSON lines (header, then one line per entry) into the archive dir."""
+        stamp = datetime.datetime.fromtimestamp(nowMs / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.%f")
+        path = os.path.join(self.archiveDir, f"{entry.sessionId}.jsonl.deleted.{stamp[:-3]}Z")
+        os.makedirs(self.archiveDir, mode=0o700, exist_ok=True)
+        lines = [{"type": "session", "id": entry.sessionId, "key": entry.key, "timestamp": entry.createdAt}]
+        lines += [{"type": e.kind, "id": e.id, "parentId": e.parentId, "timestamp": e.timestamp,
+                   "message": e.message, **({"runId": e.runId} if e.runId else {})} for e in entries]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+        return path
+
+    def maintain(self, now: float, pruneAfterMs: int, maxEntries: int) -> Deferred:
+        """
+        Prune sessions not updated for C{pruneAfterMs}, then the oldest beyond
+        C{maxEntries} (C{now}: epoch seconds); their transcripts are archived.
+        Fires with how many were removed.
+        """
+        return self._run(self._maintain, int(now * 1000), pruneAfterMs, maxEntries).addCallback(self._removed)
+
+    def _maintain(self, tx: _Tx, nowMs: int, pruneAfterMs: int, maxEntries: int):
+        rows = tx.cursor.execute("SELECT key, updated_at FROM sessions").fetchall()
+        doomed = prune_keys(rows, nowMs, pruneAfterMs, maxEntries)
+        for key in doomed:
+            entry = tx.get(key)
+            if entry is not None:
+                self._remove(tx, entry, deleteTranscript=True)
+        return len(doomed), tx.count(), tx.recent()
