@@ -2,7 +2,9 @@
 End to end through a real local OpenAI-compatible model server: llama.cpp's
 C{llama-server} with SmolLM2-135M (see L{tests.support.llamaserver}), spoken to by
 the C{openai-completions} provider of a C{models.providers} entry, as a user
-would configure a local server. Skipped, with the reason, when it is not installed.
+would configure a local server: first the model service alone, then a whole
+C{openclaw gateway} process answering an C{agent} run. Skipped, with the reason,
+when the server is not installed.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from openclaw.agents.providers.base import Message, ModelRequest, Stop, TextDelt
 from openclaw.agents.providers.service import ModelService
 from openclaw.config.secrets import SecretsSnapshot
 from tests.agents.upstream import Events
+from tests.conftest import TOKEN
 from tests.support.llamaserver import MODEL_ID, LlamaMissing, LlamaServer, installed
 
+#: Bounds every reply the gateway asks for (a 135M model rambles until its context is full).
+REPLY_TOKENS = 48
+#: A run on a busy 2-core machine: seconds, generous so only a hung run fails.
+RUN_TIMEOUT = 120.0
 #: What llama-server logs when the connection of a request still generating closes.
 CANCELLED = r"cancel task, id_task = \d+"
 
@@ -43,7 +50,7 @@ def local_config(baseUrl: str) -> dict:
     """A custom provider C{local} for the server, and it as the default model."""
     return {
         "models": {"providers": {"local": {
-            "baseUrl": baseUrl, "api": "openai-completions", "models": [{"id": MODEL_ID, "name": "SmolLM2 135M"}],
+            "baseUrl": baseUrl, "api": "openai-completions", "models": [{"id": MODEL_ID, "name": "SmolLM2 135M", "maxTokens": REPLY_TOKENS}],
         }}},
         "agents": {"defaults": {"model": f"local/{MODEL_ID}"}},
     }
@@ -93,3 +100,28 @@ async def test_cancelling_mid_stream_stops_the_generation_and_the_server_serves_
 
     completion = await models.stream(ask("Say hello.", maxTokens=8), Events())
     assert completion.text.strip() and completion.usage.output > 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_gateway_answers_an_agent_run_with_the_local_models_streamed_reply(launcher, llama):
+    site = launcher.install()
+    site.write_config({"gateway": {"mode": "local", "auth": {"token": TOKEN}}, **local_config(llama.baseUrl)})
+    port = await launcher.listening(launcher.openclaw(site, "gateway", "--port", "0"))
+    client = await launcher.connect(port, scopes=("operator.admin", "operator.read", "operator.write"))
+
+    final = await client.call(
+        "agent", {"message": "Name three colours.", "agentId": "main", "deliver": False, "idempotencyKey": "local-1"},
+        timeout=RUN_TIMEOUT, expectFinal=True,
+    )
+
+    accepted, last = [f for f in client.frames if f.get("type") == "res" and client.methods.get(f["id"]) == "agent"]
+    assert accepted["id"] == last["id"] and accepted["payload"]["status"] == "accepted"
+    assert final["runId"] == "local-1" and final["status"] == "ok", final
+    (reply,) = final["result"]["payloads"]
+    events = [f["payload"] for f in client.events if f["event"] == "agent" and f["payload"]["runId"] == "local-1"]
+    assert events[1]["data"] == {"phase": "model", "provider": "local", "model": MODEL_ID}
+    deltas = [e["data"]["delta"] for e in events if e["stream"] == "assistant"]
+    assert len(deltas) > 1 and "".join(deltas) == reply["text"] and reply["text"].strip()
+    assert (events[-1]["stream"], events[-1]["data"]["phase"]) == ("lifecycle", "end")
+    usage = final["result"]["meta"]["agentMeta"]["usage"]
+    assert usage["input"] > 0 and 0 < usage["output"] <= REPLY_TOKENS
