@@ -10,6 +10,7 @@ requests it has open.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from twisted.application.service import MultiService
@@ -24,7 +25,7 @@ from openclaw.agents.runs import Run, RunManager, RunRequest, RunSnapshot
 from openclaw.agents.sessionkeys import main_key
 from openclaw.agents.sessions.bus import SessionBus
 from openclaw.agents.sessions.stores import SessionStores
-from openclaw.agents.turn import Turn
+from openclaw.agents.turn import RunOutcome, Turn
 from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="agents")
@@ -54,19 +55,29 @@ class AgentRuntime(MultiService):
         self.publish = publish
         self.models = ModelService(settings.models, reactor, clock)
         self.models.setServiceParent(self)
-        self.stores = SessionStores(settings.paths.stateDir, clock)
+        self.stores = SessionStores(settings.paths.stateDir, clock, settings.session.maintenance)
         self.stores.setServiceParent(self)
         self.bus = SessionBus(clock, self.mainSessionKey)
         self.runs = RunManager(self, clock, publish, track, accepting)
 
     def startService(self) -> None:
         super().startService()
-        for agent in self.settings.agents.agents:  # open the stores: health counts their sessions
-            self.stores.store(agent.id)
+        # Health counts the sessions of the stores that exist; a store file is only
+        # created by the first session (OpenClaw's own CLI reads that file as well).
+        for agent in self.settings.agents.agents:
+            if os.path.exists(self.stores.path(agent.id)):
+                self.stores.store(agent.id)
+
+    def stopService(self) -> Deferred:
+        """Runs still going are stopped (and recorded) before the stores and the model service stop."""
+        d = self.runs.stopAll("shutdown")
+        d.addCallback(lambda _: super(AgentRuntime, self).stopService())
+        return d
 
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
+        self.stores.maintenance = settings.session.maintenance
         if "models" in changedSections:
             self.models.applySettings(settings.models)
         return True
@@ -104,12 +115,17 @@ class AgentRuntime(MultiService):
     def turn(self, run: Run, snapshot: RunSnapshot) -> Turn:
         return Turn(run, snapshot, self.stores.store(run.request.agentId), self.bus, self.models, self._clock)
 
-    def runEnded(self, run: Run) -> None:
-        """A run ended: its session row no longer lists it."""
-        request = run.request
-        d = self.stores.store(request.agentId).get(request.sessionKey)
+    def runEnded(self, run: Run) -> Deferred:
+        """A run ended: its session row records how, and no longer lists it as active. Never fails."""
+        request, outcome = run.request, run.outcome
+        store = self.stores.store(request.agentId)
+        d = store.get(request.sessionKey)
+        if outcome.startedAt is not None:  # (a run that never started only leaves the queue)
+            # a session deleted meanwhile stays deleted
+            d.addCallback(lambda entry: entry and store.touch(request.sessionKey, **_session_fields(outcome)))
         d.addCallback(self._announceEnd, run)
-        d.addErrback(lambda f: _log.failure("could not announce the end of run {runId}", f, runId=request.runId))
+        d.addErrback(lambda f: _log.failure("could not record the end of run {runId}", f, runId=request.runId))
+        return d
 
     def _announceEnd(self, entry: Any, run: Run) -> None:
         if entry is None:
@@ -124,8 +140,15 @@ class AgentRuntime(MultiService):
     def sessionStorePath(self, agentId: str) -> str:
         return self.stores.path(agentId)
 
+    def _opened(self, agentId: str) -> Any:
+        """The agent's session store if it is open (none: the agent has no sessions yet)."""
+        return next((s for s in self.stores.opened() if s.agentId == agentId), None)
+
     def _sessions(self, agentId: str) -> dict[str, Any]:
-        return self.stores.store(agentId).summary(int(self._clock.seconds() * 1000))
+        store = self._opened(agentId)
+        if store is None:
+            return {"path": self.sessionStorePath(agentId), "count": 0, "recent": []}
+        return store.summary(self.nowMs())
 
     def healthSummary(self) -> dict[str, Any]:
         """The agent part of the C{health} snapshot."""
@@ -173,8 +196,8 @@ class AgentRuntime(MultiService):
         now = int(self._clock.seconds() * 1000)
         byAgent, recent, total = [], [], 0
         for agent in self.settings.agents.agents:
-            store = self.stores.store(agent.id)
-            count, entries = store.summary(now)["count"], store.recent()
+            store = self._opened(agent.id)
+            count, entries = (0, []) if store is None else (store.summary(now)["count"], store.recent())
             total += count
             rows = [self._statusRow(e, now) for e in entries] if admin else []
             recent.extend(rows)
@@ -203,3 +226,19 @@ class AgentRuntime(MultiService):
             "inputTokens": entry.inputTokens, "outputTokens": entry.outputTokens, "totalTokens": entry.totalTokens,
             "contextTokens": entry.contextTokens, "flags": [],
         }
+
+
+def _session_fields(outcome: RunOutcome) -> dict[str, Any]:
+    """What a session row keeps of its last run: how it ended, and the model and tokens of a completed one."""
+    if outcome.status == "ok":
+        status = "done"
+    elif outcome.status == "error":
+        status = "failed"
+    else:
+        status = "timeout" if outcome.stopReason == "timeout" else "killed"
+    fields: dict[str, Any] = {"status": status, "abortedLastRun": status == "killed"}
+    if outcome.status == "ok" and outcome.usage is not None:
+        usage = outcome.usage
+        fields.update(modelProvider=outcome.provider, model=outcome.model, inputTokens=usage.input,
+                      outputTokens=usage.output, totalTokens=usage.input + usage.output)
+    return fields

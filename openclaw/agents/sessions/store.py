@@ -1,6 +1,6 @@
 """
 One agent's sessions and transcripts: a SQLite file
-(C{<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite}, WAL) used through one
+(C{<stateDir>/agents/<agentId>/sessions/sessions.sqlite}, WAL) used through one
 C{adbapi} connection on its own thread (L{openclaw.sqlitepool}), so every operation
 below is one transaction, committed before its Deferred fires, and nothing blocks
 the reactor. A transcript entry that was appended survives the process being killed.
@@ -10,7 +10,7 @@ the reactor. A transcript entry that was appended survives the process being kil
 
 A reset keeps the key and the C{sessionId}, and appends a reset marker: the model's
 context starts after the newest marker. A delete removes the row and archives the
-transcript as JSON lines beside the database (C{<agentId>/sessions/}).
+transcript as JSON lines beside the database.
 
 The store also keeps, on the reactor thread, how many sessions there are and the
 most recently updated ones (L{summary}, L{recent}), so health and status can be
@@ -97,8 +97,10 @@ class _Tx:
             "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ?", (entry.sessionId,)
         ).fetchone()
         ts = message.get("timestamp")
-        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts if isinstance(ts, int) else self.nowMs,
-                                kind, dict(message), runId)
+        if not isinstance(ts, int):  # every stored message says when it was written
+            ts = self.nowMs
+            message = {**message, "timestamp": ts}
+        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts, kind, dict(message), runId)
         self.cursor.execute(
             f"INSERT INTO transcript (session_id, {_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.sessionId, added.id, added.parentId, added.seq, added.timestamp, kind,
@@ -164,8 +166,8 @@ class SessionStore(Service):
         self.path = path
         self.agentId = agentId
         self.name = agentId
-        #: Where deleted transcripts go (C{<agentId>/sessions} beside C{<agentId>/agent}).
-        self.archiveDir = archiveDir or os.path.join(os.path.dirname(os.path.dirname(path)), "sessions")
+        #: Where deleted transcripts go (default: beside the database).
+        self.archiveDir = archiveDir or os.path.dirname(path)
         self._clock = clock
         self._pool: SQLitePool | None = None
         self._count = 0
@@ -398,13 +400,13 @@ class SessionStore(Service):
             fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
         return path
 
-    def maintain(self, now: float, pruneAfterMs: int, maxEntries: int) -> Deferred:
+    def maintain(self, nowMs: int, pruneAfterMs: int, maxEntries: int) -> Deferred:
         """
-        Prune sessions not updated for C{pruneAfterMs}, then the oldest beyond
-        C{maxEntries} (C{now}: epoch seconds); their transcripts are archived.
-        Fires with how many were removed.
+        Prune sessions not updated for C{pruneAfterMs} before C{nowMs}, then the
+        oldest beyond C{maxEntries}; their transcripts are archived. Fires with how
+        many were removed.
         """
-        return self._run(self._maintain, int(now * 1000), pruneAfterMs, maxEntries).addCallback(self._removed)
+        return self._run(self._maintain, nowMs, pruneAfterMs, maxEntries).addCallback(self._removed)
 
     def _maintain(self, tx: _Tx, nowMs: int, pruneAfterMs: int, maxEntries: int):
         rows = tx.cursor.execute("SELECT key, updated_at FROM sessions").fetchall()
