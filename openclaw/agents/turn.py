@@ -146,18 +146,18 @@ class Turn:
         events = self._events
         if request.kind == "chat":
             events.status("preparing_context")
-        entry = await self._session()
-        self._sessionId = entry.sessionId
-        user = await self._store.append(key, {
-            "role": "user", "content": [{"type": "text", "text": request.message}], "timestamp": self._now(),
+        policy = self._snapshot.session.reset
+        now = self._now()
+        entry, user, context = await self._store.begin(key, {
+            "role": "user", "content": [{"type": "text", "text": request.message}], "timestamp": now,
             "idempotencyKey": f"{request.runId}:user",
-        }, runId=request.runId)
+        }, request.runId, lambda e: policy.mode if is_stale(e, policy, now) else None,
+            lastInteractionAt=now, lastRunId=request.runId)
+        self._sessionId = entry.sessionId
+        self._bus.changed(entry, "send", agentId, activeRunIds=[request.runId], runId=request.runId)
         self._bus.messageAppended(agentId, key, user, runId=request.runId)
         self._startedAt = self._now()
         events.lifecycle("start", startedAt=self._startedAt)
-        if self.abortReason is not None:
-            return self._aborted("")
-        context = await self._store.context(key)
         if self.abortReason is not None:
             return self._aborted("")
         snapshot = self._snapshot
@@ -183,17 +183,6 @@ class Turn:
         finally:
             self._stream = None
         return await self._completed(completion)
-
-    async def _session(self):
-        """The session row, rolled first when its reset policy says it is stale."""
-        key = self.run.request.sessionKey
-        policy = self._snapshot.session.reset
-        entry = await self._store.get(key)
-        if entry is not None and is_stale(entry, policy, self._now()):
-            await self._store.reset(key, policy.mode)
-        entry = await self._store.touch(key, lastInteractionAt=self._now(), lastRunId=self.run.request.runId)
-        self._bus.changed(entry, "send", self.run.request.agentId, activeRunIds=[self.run.request.runId], runId=self.run.request.runId)
-        return entry
 
     def _onEvent(self, event: StreamEvent) -> None:
         self.providerStarted = True

@@ -298,6 +298,31 @@ class SessionStore(Service):
             activity["lastInteractionAt"] = tx.nowMs
         return tx.put(entry.updated(**activity)), created, added
 
+    def begin(self, key: str, message: Mapping[str, Any], runId: str | None,
+              stale: Callable[[SessionEntry], str | None], **fields: Any) -> Deferred:
+        """
+        A turn's start in one transaction (one trip to the store's thread, which all
+        of an agent's sessions share): the session reset first when C{stale(entry)}
+        names a reason, touched with C{fields}, the user C{message} appended. Fires
+        with C{(entry, userEntry, context)}; the context ends with that message.
+        C{stale} runs in the store's thread, so it must be a pure function.
+        """
+        return self._run(self._begin, key, message, runId, stale, fields).addCallback(self._begun)
+
+    def _begin(self, tx: _Tx, key: str, message: Mapping[str, Any], runId: str | None,
+               stale: Callable[[SessionEntry], str | None], fields: Mapping[str, Any]):
+        existing = tx.get(key)
+        reason = stale(existing) if existing is not None else None
+        if reason is not None:
+            self._reset(tx, key, reason)
+        tx.touch(key, fields)
+        entry, _, added = self._append(tx, key, message, runId)
+        return entry, existing is None, added, self._context(tx, key)
+
+    def _begun(self, result: tuple[SessionEntry, bool, TranscriptEntry, list[dict[str, Any]]]):
+        entry, created, added, context = result
+        return self._updated(entry, created), added, context
+
     def _appended(self, result: tuple[SessionEntry, bool, TranscriptEntry]) -> TranscriptEntry:
         entry, created, added = result
         self._updated(entry, created)

@@ -120,6 +120,21 @@ async def test_reset_keeps_the_session_id_and_cuts_the_context(store, clock):
 
 
 @pytest_twisted.ensureDeferred
+async def test_begin_starts_a_turn_in_one_transaction_resetting_a_stale_session_first(store, clock):
+    entry, first, context = await store.begin(KEY, user("one"), "r1", lambda e: None, lastRunId="r1")
+    assert (entry.lastRunId, entry.leafId, first.seq) == ("r1", first.id, 1) and context == [user("one")]
+    assert store.summary(0)["count"] == 1
+    seen = []
+    entry, second, context = await store.begin(KEY, user("two"), "r2", lambda e: seen.append(e.lastRunId))
+    assert seen == ["r1"] and second.parentId == first.id and context == [user("one"), user("two")]
+    old = entry
+    entry, third, context = await store.begin(KEY, user("three"), "r3", lambda e: "idle")
+    assert context == [user("three")] and entry.sessionId == old.sessionId
+    assert entry.lifecycleRevision == old.lifecycleRevision + 1
+    assert [e.kind for e in await store.transcript(KEY)] == ["message", "message", "reset", "message"]
+
+
+@pytest_twisted.ensureDeferred
 async def test_list_pages_newest_first_with_search_and_activity_filters(store, clock):
     for name in ("alpha", "beta", "gamma"):
         await store.touch(f"agent:main:{name}")
