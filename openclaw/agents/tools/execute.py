@@ -1,0 +1,94 @@
+"""
+C{exec}: a shell command run through the reactor (C{spawnProcess}), never
+blocking it. The command starts in the workspace (or a directory inside it),
+in a session of its own so that on timeout the whole process group is killed;
+its output (stdout and stderr, as they arrive) is kept up to the configured cap.
+
+The confinement is of the working directory and of the arguments this tool
+takes; a shell command can still name paths elsewhere (sandboxing is later).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any, Mapping
+
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import ProcessProtocol
+
+from openclaw.agents.tools.base import AgentTool, ToolContext, ToolResult, int_arg, string_arg
+
+#: What a command's environment keeps of the gateway's: nothing secret.
+_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
+
+
+class _Collect(ProcessProtocol):
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.output = bytearray()
+        self.dropped = 0
+        self.ended: Deferred = Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.closeStdin()
+
+    def childDataReceived(self, fd: int, data: bytes) -> None:
+        room = self.cap - len(self.output)
+        self.output += data[:max(room, 0)]
+        self.dropped += max(len(data) - max(room, 0), 0)
+
+    def processEnded(self, reason: Any) -> None:
+        self.ended.callback(reason.value)
+
+
+class ExecTool(AgentTool):
+    name = "exec"
+    description = (
+        "Run a shell command in the workspace and return its output and exit code. "
+        "Optional workdir (inside the workspace) and timeout (seconds)."
+    )
+    parameters = {
+        "type": "object",
+        "properties": {"command": {"type": "string"}, "workdir": {"type": "string"}, "timeout": {"type": "integer"}},
+        "required": ["command"],
+    }
+
+    def run(self, args: Mapping[str, Any], context: ToolContext) -> Deferred:
+        command = string_arg(args, "command")
+        workdir = string_arg(args, "workdir", required=False)
+        cwd = context.inWorkspace(workdir) if workdir else os.path.realpath(context.workspace)
+        limits = context.settings.exec
+        timeout = int_arg(args, "timeout", None, 1, int(limits.timeoutSeconds)) or limits.timeoutSeconds
+        env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
+        env["HOME"] = os.path.realpath(context.workspace)
+        proto = _Collect(limits.maxOutputBytes)
+        context.reactor.spawnProcess(
+            proto, "/usr/bin/setsid", ["setsid", "/bin/sh", "-c", command], env=env, path=cwd,
+            childFDs={0: "w", 1: "r", 2: "r"},
+        )
+        timedOut: list[bool] = []
+
+        def kill() -> None:
+            timedOut.append(True)
+            try:
+                os.killpg(proto.transport.pid, signal.SIGKILL)
+            except (OSError, TypeError):
+                pass  # it ended meanwhile
+
+        timer = context.clock.callLater(timeout, kill)
+        return proto.ended.addCallback(self._result, proto, timer, timedOut, timeout)
+
+    @staticmethod
+    def _result(ended: Any, proto: _Collect, timer: Any, timedOut: list[bool], timeout: float) -> ToolResult:
+        if timer.active():
+            timer.cancel()
+        text = proto.output.decode("utf-8", errors="replace")
+        code = getattr(ended, "exitCode", None)
+        details: dict[str, Any] = {"exitCode": code, "truncated": proto.dropped > 0}
+        if proto.dropped:
+            text += f"\n[output truncated: {proto.dropped} more bytes]"
+        if timedOut:
+            details["timedOut"] = True
+            return ToolResult(f"{text}\n[killed after {timeout:g} s]".lstrip("\n"), details, isError=True)
+        return ToolResult(text if code == 0 else f"{text}\n[exit code {code}]".lstrip("\n"), details, isError=code != 0)
