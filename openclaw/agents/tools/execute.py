@@ -23,12 +23,25 @@ from openclaw.agents.tools.base import AgentTool, ToolContext, ToolResult, int_a
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
 
 
+#: Seconds between attempts to collect the exit status of a child whose pipes have closed.
+_REAP_INTERVAL = 0.05
+
+
 class _Collect(ProcessProtocol):
-    def __init__(self, cap: int) -> None:
+    """
+    Keeps the output up to C{cap} bytes. Once every pipe has closed, the exit status
+    is collected by polling as well: a reactor run without signal handlers (an
+    embedding application, the tests) never hears SIGCHLD.
+    """
+
+    def __init__(self, cap: int, reactor: Any) -> None:
         self.cap = cap
         self.output = bytearray()
         self.dropped = 0
         self.ended: Deferred = Deferred()
+        self._reactor = reactor
+        self._open = 3
+        self._reaping: Any = None
 
     def connectionMade(self) -> None:
         self.transport.closeStdin()
@@ -38,7 +51,21 @@ class _Collect(ProcessProtocol):
         self.output += data[:max(room, 0)]
         self.dropped += max(len(data) - max(room, 0), 0)
 
+    def childConnectionLost(self, fd: int) -> None:
+        self._open -= 1
+        if self._open == 0 and not self.ended.called:
+            self._reaping = self._reactor.callLater(_REAP_INTERVAL, self._reap)
+
+    def _reap(self) -> None:
+        self._reaping = None
+        self.transport.reapProcess()
+        if not self.ended.called:
+            self._reaping = self._reactor.callLater(_REAP_INTERVAL, self._reap)
+
     def processEnded(self, reason: Any) -> None:
+        if self._reaping is not None:
+            self._reaping.cancel()
+            self._reaping = None
         self.ended.callback(reason.value)
 
 
@@ -62,7 +89,7 @@ class ExecTool(AgentTool):
         timeout = int_arg(args, "timeout", None, 1, int(limits.timeoutSeconds)) or limits.timeoutSeconds
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
         env["HOME"] = os.path.realpath(context.workspace)
-        proto = _Collect(limits.maxOutputBytes)
+        proto = _Collect(limits.maxOutputBytes, context.reactor)
         context.reactor.spawnProcess(
             proto, "/usr/bin/setsid", ["setsid", "/bin/sh", "-c", command], env=env, path=cwd,
             childFDs={0: "w", 1: "r", 2: "r"},
@@ -71,10 +98,15 @@ class ExecTool(AgentTool):
 
         def kill() -> None:
             timedOut.append(True)
-            try:
-                os.killpg(proto.transport.pid, signal.SIGKILL)
-            except (OSError, TypeError):
-                pass  # it ended meanwhile
+            pid = proto.transport.pid
+            if pid is None:
+                return  # it ended meanwhile
+            # the group (the command's children) and the process itself, in case it has not made its group yet
+            for killer in (os.killpg, os.kill):
+                try:
+                    killer(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
         timer = context.clock.callLater(timeout, kill)
         return proto.ended.addCallback(self._result, proto, timer, timedOut, timeout)
