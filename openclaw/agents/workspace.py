@@ -115,16 +115,17 @@ def workspace_path(agents: AgentsSettings, agentId: str) -> str:
     return os.path.join(os.path.dirname(agents.defaults.workspace), f"workspace-{agentId}")
 
 
-def ensure_workspace(path: str) -> list[str]:
-    """Create C{path} with the default files when it does not exist; returns the files written."""
-    if os.path.isdir(path):
-        return []
+def write_defaults(path: str) -> list[str]:
+    """Create C{path} if needed and write each default file it lacks (never overwriting); returns those written."""
     os.makedirs(path, mode=0o700, exist_ok=True)
     written = []
     for name, text in DEFAULT_FILES.items():
         target = os.path.join(path, name)
-        with open(target, "x", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(target, "x", encoding="utf-8") as f:
+                f.write(text)
+        except FileExistsError:
+            continue
         written.append(target)
     return written
 
@@ -193,7 +194,8 @@ class Workspace:
         self._reactor = reactor
 
     def _prepared(self) -> list[BootstrapFile]:
-        ensure_workspace(self.path)
+        if not os.path.isdir(self.path):  # a new agent's workspace; an existing one is the user's
+            write_defaults(self.path)
         return read_bootstrap(self.path, self._limits)
 
     def systemPrompt(self, tools: Sequence[Tool], extra: str = "") -> "Deferred[str]":

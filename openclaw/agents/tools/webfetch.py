@@ -42,7 +42,7 @@ def _resolve(host: str, port: int) -> list[tuple[int, str]]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise ToolError(f"cannot resolve host {host}") from None
-    return [(family, info[4][0]) for family, _, _, _, info in infos]
+    return [(family, sockaddr[0]) for family, _, _, _, sockaddr in infos]
 
 
 @implementer(IAgentEndpointFactory)
