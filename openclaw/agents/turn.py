@@ -246,7 +246,7 @@ class Turn:
         endedAt = self._now()
         message = f"the tool loop stopped after {maxSteps} steps (tools.maxSteps)"
         seq = events.lifecycle("error", error=message, startedAt=self._startedAt, endedAt=endedAt)
-        events.error(seq, message, "unknown", {"maxSteps": maxSteps})
+        events.error(seq, message, "unknown", {})
         return RunOutcome("error", endedAt, self._startedAt, events.text, error=message,
                           providerStarted=True, sessionId=self._sessionId)
 

@@ -41,6 +41,9 @@ class ToolRegistry:
     def names(self) -> tuple[str, ...]:
         return tuple(self._tools)
 
+    def all(self) -> tuple[AgentTool, ...]:
+        return tuple(self._tools.values())
+
     def get(self, name: str) -> AgentTool | None:
         return self._tools.get(canonical(name))
 

@@ -68,7 +68,7 @@ def test_defaults_are_written_once_and_never_overwritten(tmp_path):
 
 def test_identity_and_tools_in_the_prompt():
     agent = AgentEntry("main", name="Main", identity={"name": "Claw", "emoji": "🦞"})
-    tools = [t.definition() for t in default_registry()._tools.values()]
+    tools = [t.definition() for t in default_registry().all()]
     prompt = system_prompt(agent, "/ws", [], tools, extra="Be brief.")
     assert prompt.startswith("You are Claw 🦞, a personal assistant")
     assert "- exec: Run a shell command" in prompt and prompt.endswith("Be brief.")
@@ -78,7 +78,7 @@ def test_identity_and_tools_in_the_prompt():
 
 def test_the_default_prompt_with_every_tool_stays_under_the_budget(workspace):
     write_defaults(str(workspace))
-    tools = [t.definition() for t in default_registry()._tools.values()]
+    tools = [t.definition() for t in default_registry().all()]
     files = read_bootstrap(str(workspace), BootstrapLimits())
     assert [f.name for f in files] == [n for n in BOOTSTRAP_FILES if n in DEFAULT_FILES]
     prompt = system_prompt(AgentEntry("main", identity={"name": "Claw", "emoji": "🦞"}), str(workspace), files, tools)
