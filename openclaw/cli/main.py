@@ -27,7 +27,7 @@ Commands:
   logs          Show the gateway's file log (over RPC; --follow keeps polling)
   channels      Channel accounts: channels status [--probe]
   doctor        Check config, auth, port, state and service; --fix repairs what it can
-  secrets       SecretRefs: secrets reload (running gateway), secrets audit (local)
+  secrets       SecretRefs: secrets reload (running gateway); audit, configure, apply (local)
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
