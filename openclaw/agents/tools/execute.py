@@ -38,7 +38,8 @@ class _Collect(ProcessProtocol):
         self.cap = cap
         self.output = bytearray()
         self.dropped = 0
-        self.ended: Deferred = Deferred()
+        #: Cancelling it (the run was stopped) kills the command.
+        self.ended: Deferred = Deferred(lambda _: self.kill())
         self._reactor = reactor
         self._open = 3
         self._reaping: Any = None
@@ -62,11 +63,23 @@ class _Collect(ProcessProtocol):
         if not self.ended.called:
             self._reaping = self._reactor.callLater(_REAP_INTERVAL, self._reap)
 
+    def kill(self) -> None:
+        """SIGKILL the command's process group, and the process itself in case it has not made its group yet."""
+        pid = self.transport.pid
+        if pid is None:
+            return  # it ended meanwhile
+        for killer in (os.killpg, os.kill):
+            try:
+                killer(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def processEnded(self, reason: Any) -> None:
         if self._reaping is not None:
             self._reaping.cancel()
             self._reaping = None
-        self.ended.callback(reason.value)
+        if not self.ended.called:  # (a cancelled call has its answer already)
+            self.ended.callback(reason.value)
 
 
 class ExecTool(AgentTool):
@@ -98,23 +111,19 @@ class ExecTool(AgentTool):
 
         def kill() -> None:
             timedOut.append(True)
-            pid = proto.transport.pid
-            if pid is None:
-                return  # it ended meanwhile
-            # the group (the command's children) and the process itself, in case it has not made its group yet
-            for killer in (os.killpg, os.kill):
-                try:
-                    killer(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            proto.kill()
 
         timer = context.clock.callLater(timeout, kill)
-        return proto.ended.addCallback(self._result, proto, timer, timedOut, timeout)
+
+        def stopTimer(result: Any) -> Any:
+            if timer.active():
+                timer.cancel()
+            return result
+
+        return proto.ended.addBoth(stopTimer).addCallback(self._result, proto, timedOut, timeout)
 
     @staticmethod
-    def _result(ended: Any, proto: _Collect, timer: Any, timedOut: list[bool], timeout: float) -> ToolResult:
-        if timer.active():
-            timer.cancel()
+    def _result(ended: Any, proto: _Collect, timedOut: list[bool], timeout: float) -> ToolResult:
         text = proto.output.decode("utf-8", errors="replace")
         code = getattr(ended, "exitCode", None)
         details: dict[str, Any] = {"exitCode": code, "truncated": proto.dropped > 0}

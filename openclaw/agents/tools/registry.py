@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, fail, maybeDeferred, succeed
 from twisted.logger import Logger
 
 from openclaw.agents.providers.base import Tool
@@ -77,7 +77,9 @@ class ToolRegistry:
             return succeed(ToolResult("arguments must be an object", isError=True))
         d = maybeDeferred(tool.run, args, context)
 
-        def failed(failure: Any) -> ToolResult:
+        def failed(failure: Any) -> Any:
+            if failure.check(CancelledError):
+                return failure  # the caller stopped the call
             if failure.check(ToolError):
                 return ToolResult(failure.getErrorMessage(), isError=True)
             _log.failure("tool {tool} failed", failure, tool=tool.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 
 
@@ -48,3 +49,17 @@ async def test_output_beyond_the_cap_is_dropped_and_counted(invoke):
                           config={"tools": {"exec": {"maxOutputBytes": 1000}}})
     assert result.details["truncated"] and result.text.startswith("a" * 1000)
     assert "a" * 1001 not in result.text and "[output truncated: 4000 more bytes]" in result.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_cancelling_the_call_kills_the_command(invoke, toolClock, workspace, reactor):
+    from twisted.internet.defer import CancelledError
+    from twisted.internet.task import deferLater
+
+    d = invoke("exec", {"command": "sleep 0.5; touch late"})
+    d.cancel()
+    with pytest.raises(CancelledError):
+        await d
+    assert not toolClock.getDelayedCalls()  # the timeout timer is gone too
+    await deferLater(reactor, 1.0, lambda: None)  # longer than the command would have taken
+    assert not (workspace / "late").exists()
