@@ -25,6 +25,9 @@ Publish = Callable[..., None]
 #: A reply that is only this token is silent: no message in the final event, no payload.
 SILENT_REPLY = "NO_REPLY"
 
+#: The C{connect caps} entry of a client that wants the tool events of the runs it starts.
+TOOL_EVENTS = "tool-events"
+
 #: Assistant deltas are paced this far apart (seconds), the text between them coalesced.
 DELTA_INTERVAL = 0.075
 
@@ -58,18 +61,35 @@ class RunEvents:
         self._lastDeltaAt: float | None = None
         self._flushCall: Any = None
         self.finished = False
+        #: C{emit(event, payload, dropIfSlow)} of the connections that receive this run's tool events.
+        self._toolRecipients: list[Callable[[str, Any, bool], None]] = []
 
     # agent ----------------------------------------------------------------------
 
-    def agent(self, stream: str, data: dict[str, Any]) -> int:
-        """Publish one C{agent} event (after the assistant text held back); returns its run C{seq}."""
+    def _agentPayload(self, stream: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The next C{agent} event of the run (its C{seq} taken), after the assistant text held back."""
         if self._pending and stream != "assistant":
             self._flushNow()
         self.seq += 1
         payload: dict[str, Any] = {"runId": self.runId, "seq": self.seq, "stream": stream, "ts": _ms(self._clock), "data": data}
         if self._isHeartbeat is not None:
             payload["isHeartbeat"] = self._isHeartbeat
-        self._publish("agent", payload, False)
+        return payload
+
+    def agent(self, stream: str, data: dict[str, Any]) -> int:
+        """Publish one C{agent} event; returns its run C{seq}."""
+        self._publish("agent", self._agentPayload(stream, data), False)
+        return self.seq
+
+    def addToolRecipient(self, emit: Callable[[str, Any, bool], None]) -> None:
+        """C{emit} (a connection's) receives this run's C{stream:"tool"} events."""
+        self._toolRecipients.append(emit)
+
+    def tool(self, data: dict[str, Any]) -> int:
+        """A C{stream:"tool"} C{agent} event: only to the run's tool-event recipients, never broadcast."""
+        payload = self._agentPayload("tool", data)
+        for emit in list(self._toolRecipients):
+            emit("agent", payload, False)
         return self.seq
 
     def lifecycle(self, phase: str, **data: Any) -> int:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.logger import Logger
@@ -35,6 +35,10 @@ from openclaw.agents.models import ModelChoice, ModelsSettings
 from openclaw.agents.runevents import Publish, RunEvents
 from openclaw.agents.settings import SessionSettings
 from openclaw.agents.turn import RunOutcome, Turn
+
+if TYPE_CHECKING:
+    from openclaw.agents.tools.toolbox import Toolbox
+    from openclaw.agents.workspace import Workspace
 
 _log = Logger(namespace="agents/runs")
 
@@ -67,7 +71,12 @@ class RunSnapshot:
     choice: ModelChoice | None
     session: SessionSettings
     timeoutSeconds: float
+    #: The caller's extra system prompt (the workspace prompt comes first when there is a workspace).
     systemPrompt: str
+    #: The tools the run may call, under the policy of this snapshot; None: no tools.
+    toolbox: "Toolbox | None" = None
+    #: The agent's workspace, read into the system prompt when the run starts.
+    workspace: "Workspace | None" = None
 
 
 class Run:

@@ -25,7 +25,12 @@ from openclaw.agents.runs import Run, RunManager, RunRequest, RunSnapshot
 from openclaw.agents.sessionkeys import main_key
 from openclaw.agents.sessions.bus import SessionBus
 from openclaw.agents.sessions.stores import SessionStores
+from openclaw.agents.tools.base import ToolContext
+from openclaw.agents.tools.policy import ToolsSettings
+from openclaw.agents.tools.registry import ToolRegistry, default_registry
+from openclaw.agents.tools.toolbox import Toolbox
 from openclaw.agents.turn import RunOutcome, Turn
+from openclaw.agents.workspace import BootstrapLimits, Workspace, workspace_path
 from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="agents")
@@ -50,7 +55,11 @@ class AgentRuntime(MultiService):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._reactor = reactor
         self._clock = clock
+        #: The tools every run, C{/tools/invoke} and C{tools.invoke} draw from.
+        self.tools: ToolRegistry = default_registry()
+        self._takeToolSettings(settings)
         #: C{(event, payload, dropIfSlow=False)}: an event to every client that may see it.
         self.publish = publish
         self.models = ModelService(settings.models, reactor, clock)
@@ -77,10 +86,22 @@ class AgentRuntime(MultiService):
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
+        self._takeToolSettings(settings)
         self.stores.maintenance = settings.session.maintenance
         if "models" in changedSections:
             self.models.applySettings(settings.models)
         return True
+
+    def _takeToolSettings(self, settings: Any) -> None:
+        self.toolSettings = ToolsSettings.fromConfig(settings.config)
+        self._bootstrap = BootstrapLimits.fromConfig(settings.config)
+
+    def toolContext(self, agentId: str, sessionKey: str) -> ToolContext:
+        """Where a tool called for C{agentId} in C{sessionKey} runs, under the current settings."""
+        return ToolContext(
+            agentId, sessionKey, workspace_path(self.settings.agents, agentId), self.toolSettings, self._reactor,
+            self._clock, self,
+        )
 
     # runs -------------------------------------------------------------------------
 
@@ -108,8 +129,11 @@ class AgentRuntime(MultiService):
         s = self.settings
         choice = ModelChoice(request.model) if request.model else s.agents.modelChoice(request.agentId)
         timeout = s.agents.defaults.timeoutSeconds if request.timeoutSeconds is None else request.timeoutSeconds
+        context = self.toolContext(request.agentId, request.sessionKey)
         return RunSnapshot(
-            models=s.models, choice=choice, session=s.session, timeoutSeconds=timeout, systemPrompt=request.extraSystemPrompt
+            models=s.models, choice=choice, session=s.session, timeoutSeconds=timeout, systemPrompt=request.extraSystemPrompt,
+            toolbox=Toolbox(self.tools, context),
+            workspace=Workspace(s.agents.agent(request.agentId), context.workspace, self._bootstrap, self._reactor),
         )
 
     def turn(self, run: Run, snapshot: RunSnapshot) -> Turn:

@@ -3,7 +3,13 @@ One run, start to end: the session is rolled if its reset policy says so, the
 user message goes into the transcript, the session's context becomes a
 L{ModelRequest}, the model's stream becomes C{agent}/C{chat} events, and the
 assistant message (text and the tool calls the model made, with provider,
-model, usage and stop reason) goes into the transcript at the end.
+model, usage and stop reason) goes into the transcript.
+
+The tool loop: while the model answers with tool calls, each call runs (C{agent}
+events C{stream:"tool"}, phases C{start} and C{result}, to the run's tool-event
+recipients), its C{toolResult} message goes into the transcript, and the model
+is asked again with the results, at most C{tools.maxSteps} requests per run; a
+model still calling tools after that ends the run as an error.
 
 A turn that fails leaves the user message without a reply, so the next turn's
 request still carries it. L{Turn.abort} closes the upstream request at once; the
@@ -30,6 +36,7 @@ from openclaw.agents.providers.base import (
     Usage,
 )
 from openclaw.agents.runevents import RunEvents
+from openclaw.agents.tools.base import ToolResult
 from openclaw.agents.sessions.maintenance import is_stale
 
 if TYPE_CHECKING:
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from openclaw.agents.sessions.bus import SessionBus
     from openclaw.agents.sessions.store import SessionStore
     from openclaw.agents.providers.service import ModelService
+    from openclaw.agents.tools.toolbox import Toolbox
 
 #: What a failed model call is reported as in C{errorDetail.failoverReason} and C{errorKind}.
 _FAILOVER_REASONS = {
@@ -101,6 +109,10 @@ def model_messages(context: list[dict[str, Any]]) -> tuple[Message, ...]:
     return tuple(messages)
 
 
+def _added(a: Usage, b: Usage) -> Usage:
+    return Usage(a.input + b.input, a.output + b.output, a.cacheRead + b.cacheRead, a.cacheWrite + b.cacheWrite)
+
+
 class Turn:
     def __init__(
         self,
@@ -119,7 +131,9 @@ class Turn:
         self._clock = clock
         self._events: RunEvents = run.events
         self._stream: Deferred | None = None
-        self._itemId = f"{uuid.uuid4()}:1"
+        self._itemBase = str(uuid.uuid4())
+        self._itemId = f"{self._itemBase}:1"
+        self._tool: Deferred | None = None
         self.abortReason: str | None = None
         self.providerStarted = False
         self._sessionId: str | None = None
@@ -135,8 +149,9 @@ class Turn:
         """Stop the turn: the upstream request (if any) is closed now."""
         if self.abortReason is None:
             self.abortReason = reason
-            if self._stream is not None:
-                self._stream.cancel()
+            for pending in (self._stream, self._tool):
+                if pending is not None:
+                    pending.cancel()
 
     # the turn -------------------------------------------------------------------
 
@@ -169,40 +184,96 @@ class Turn:
         if request.kind == "chat":
             events.status("starting_model")
         events.lifecycle("model", provider=primary.provider, model=primary.model)
-        modelRequest = ModelRequest(
-            model=primary.model, messages=model_messages(context), system=snapshot.systemPrompt,
-        )
-        self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice)
+        toolbox = snapshot.toolbox
+        tools = toolbox.definitions(primary.provider) if toolbox is not None else ()
+        system = snapshot.systemPrompt
+        if snapshot.workspace is not None:
+            system = await snapshot.workspace.systemPrompt(tools, system)
+        usage = Usage()
+        step = 0
+        while True:
+            step += 1
+            self._itemId = f"{self._itemBase}:{step}"
+            modelRequest = ModelRequest(model=primary.model, messages=model_messages(context), system=system, tools=tools)
+            self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice)
+            try:
+                completion: Completion = await self._stream
+            except CancelledError:
+                return await self._stored(self._aborted(events.text))
+            except (ProviderError, ModelConfigError) as e:
+                error = e if isinstance(e, ProviderError) else ProviderError("not_found", str(e))
+                return await self._failed(error, primary)
+            finally:
+                self._stream = None
+            usage = _added(usage, completion.usage)
+            if toolbox is None or not completion.toolCalls:
+                return await self._completed(completion, usage)
+            await self._append(self._assistantMessage(completion, completion.usage))
+            if step >= toolbox.maxSteps:
+                return self._tooManySteps(toolbox.maxSteps)
+            for call in completion.toolCalls:
+                await self._callTool(toolbox, call, primary.provider)
+                if self.abortReason is not None:
+                    return self._aborted(events.text)
+            context = await self._store.context(key)
+            if self.abortReason is not None:
+                return self._aborted(events.text)
+
+    async def _callTool(self, toolbox: "Toolbox", call: ToolCall, provider: str) -> None:
+        """One tool call: C{tool} events start and result around it, its C{toolResult} in the transcript."""
+        events = self._events
+        events.tool({"phase": "start", "name": call.name, "toolCallId": call.id, "args": call.arguments})
+        self._tool = toolbox.run(call, provider)
         try:
-            completion: Completion = await self._stream
+            result: ToolResult = await self._tool
         except CancelledError:
-            return await self._stored(self._aborted(events.text))
-        except (ProviderError, ModelConfigError) as e:
-            error = e if isinstance(e, ProviderError) else ProviderError("not_found", str(e))
-            return await self._failed(error, primary)
+            result = ToolResult("the run was stopped", isError=True)
         finally:
-            self._stream = None
-        return await self._completed(completion)
+            self._tool = None
+        events.tool({
+            "phase": "result", "name": call.name, "toolCallId": call.id, "isError": result.isError,
+            "result": result.wire(),
+        })
+        await self._append({
+            "role": "toolResult", "toolCallId": call.id, "toolName": call.name,
+            "content": [{"type": "text", "text": result.text}], "isError": result.isError,
+            **({"details": dict(result.details)} if result.details is not None else {}), "timestamp": self._now(),
+        })
+
+    def _tooManySteps(self, maxSteps: int) -> RunOutcome:
+        """The model still calls tools after C{maxSteps} requests: the run ends as an error."""
+        events = self._events
+        endedAt = self._now()
+        message = f"the tool loop stopped after {maxSteps} steps (tools.maxSteps)"
+        seq = events.lifecycle("error", error=message, startedAt=self._startedAt, endedAt=endedAt)
+        events.error(seq, message, "unknown", {})
+        return RunOutcome("error", endedAt, self._startedAt, events.text, error=message,
+                          providerStarted=True, sessionId=self._sessionId)
 
     def _onEvent(self, event: StreamEvent) -> None:
         self.providerStarted = True
         if isinstance(event, TextDelta):
             self._events.assistant(event.text, self._itemId)
 
-    async def _completed(self, completion: Completion) -> RunOutcome:
-        events = self._events
+    def _assistantMessage(self, completion: Completion, usage: Usage) -> dict[str, Any]:
+        """The transcript message of one model answer: its text and the tool calls it made."""
         provider, _, model = (completion.model or "").partition("/")
-        usage = completion.usage
-        events.agent("usage", {"inputTokens": usage.input, "outputTokens": usage.output})
         content: list[dict[str, Any]] = []
         if completion.text:
             content.append({"type": "text", "text": completion.text})
         content.extend({"type": "toolCall", "id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.toolCalls)
-        stopReason = completion.stopReason or "stop"
-        await self._append({
+        return {
             "role": "assistant", "content": content, "provider": provider, "model": model,
-            "usage": usage_record(usage), "stopReason": stopReason, "timestamp": self._now(),
-        })
+            "usage": usage_record(usage), "stopReason": completion.stopReason or "stop", "timestamp": self._now(),
+        }
+
+    async def _completed(self, completion: Completion, usage: Usage) -> RunOutcome:
+        """The model answered without (further) tool calls; C{usage} covers every step of the run."""
+        events = self._events
+        provider, _, model = (completion.model or "").partition("/")
+        events.agent("usage", {"inputTokens": usage.input, "outputTokens": usage.output})
+        stopReason = completion.stopReason or "stop"
+        await self._append(self._assistantMessage(completion, completion.usage))
         endedAt = self._now()
         events.lifecycle("finishing", stopReason=stopReason, aborted=False, endedAt=endedAt)
         disposition = "visible" if completion.text else "empty"

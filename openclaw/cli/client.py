@@ -218,6 +218,7 @@ def connect_params(
     minProtocol: int = 4,
     maxProtocol: int = 4,
     displayName: str | None = None,
+    caps: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     client: dict[str, Any] = {
         "id": clientId,
@@ -233,7 +234,7 @@ def connect_params(
         "minProtocol": minProtocol,
         "maxProtocol": maxProtocol,
         "client": client,
-        "caps": [],
+        "caps": list(caps),
         "role": role,
         "scopes": list(scopes),
     }

@@ -1,5 +1,5 @@
 """
-C{openclaw setup}: make sure the config file, the agent workspace and the session
+C{openclaw setup}: make sure the config file, the agent workspace (with its default files) and the session
 directory exist (C{openclaw --dev setup} does it for the dev profile).  An existing
 config keeps everything it says; only missing keys are added.
 """
@@ -12,6 +12,7 @@ from typing import Any, MutableMapping
 
 from twisted.python import usage
 
+from openclaw.agents.workspace import write_defaults
 from openclaw.cli.config_cmd import describe_invalid
 from openclaw.config.edit import get_path, read_document, set_path, write_document
 from openclaw.config.environ import config_environ
@@ -101,6 +102,12 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
             sys.stderr.write(f"{label} failed: {shorten(directory, environ)}: {e.strerror}\n")
             return 1
         print(f"{label} OK: {shorten(directory, environ)}")
+    try:
+        for written in write_defaults(workspace):
+            print(f"Created {shorten(written, environ)}")
+    except OSError as e:
+        sys.stderr.write(f"Workspace files failed: {shorten(workspace, environ)}: {e.strerror}\n")
+        return 1
     print()
     print("Setup complete: config, workspace, and session directories are ready.")
     print(f"Start the gateway: {_profile_flag(paths)} gateway")

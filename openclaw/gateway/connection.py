@@ -79,6 +79,8 @@ class GatewayConnection(WebSocketServerProtocol):
         self.role = "operator"
         self.scopes: tuple[str, ...] = ()
         self.client: dict[str, Any] = {}
+        #: What the client declared it can take (C{connect caps}), e.g. C{tool-events}.
+        self.caps: tuple[str, ...] = ()
         #: The verified device this connection authenticated as, if any.
         self.deviceId: str | None = None
         self._nonce = ""
@@ -353,6 +355,7 @@ class GatewayConnection(WebSocketServerProtocol):
         hub = self.hub
         self._cancelTimer()
         self.client = params["client"]
+        self.caps = tuple(params.get("caps") or ())
         self.scopes = tuple(granted)
         self.phase = "ready"
         self.calls = Calls(self.factory.reactor)

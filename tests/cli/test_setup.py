@@ -6,6 +6,8 @@ import json
 
 import pytest_twisted
 
+from openclaw.agents.workspace import DEFAULT_FILES
+
 
 
 def _dev_env(cli) -> dict[str, str]:
@@ -32,9 +34,16 @@ async def test_dev_setup_then_dev_gateway_then_dev_status(cli):
     assert config["gateway"]["mode"] == "local"
     assert config["agents"]["defaults"]["workspace"] == str(home / ".openclaw" / "workspace-dev")
     assert (home / ".openclaw-dev" / "agents" / "main" / "sessions").is_dir()
+    workspace = home / ".openclaw" / "workspace-dev"
+    assert sorted(p.name for p in workspace.iterdir()) == sorted(DEFAULT_FILES)
+    assert "Created ~/.openclaw/workspace-dev/AGENTS.md" in result.lines
+    (workspace / "SOUL.md").write_text("mine")
+    (workspace / "USER.md").unlink()
 
     again = await cli.run("--dev", "setup", env=env)
     assert again.lines[0] == "Config OK: ~/.openclaw-dev/openclaw.json"
+    assert [line for line in again.lines if line.startswith("Created")] == ["Created ~/.openclaw/workspace-dev/USER.md"]
+    assert (workspace / "SOUL.md").read_text() == "mine"  # the user's files are never overwritten
     assert json.loads((home / ".openclaw-dev" / "openclaw.json").read_text()) == config
 
     # The runbook's next steps work on what setup wrote.

@@ -76,6 +76,11 @@ class CallContext:
         return self._conn.client["mode"]
 
     @property
+    def caps(self) -> tuple[str, ...]:
+        """The capabilities the caller declared when it connected."""
+        return self._conn.caps
+
+    @property
     def deviceId(self) -> str | None:
         """The paired device the connection authenticated as (None without a device)."""
         return self._conn.deviceId

@@ -16,7 +16,7 @@ from typing import Any
 from openclaw.agents.models import ModelConfigError
 from openclaw.agents.runs import DEFAULT_WAIT_MS, Run, RunRequest
 from openclaw.agents.turn import RunOutcome, usage_record
-from openclaw.agents.runevents import SILENT_REPLY
+from openclaw.agents.runevents import SILENT_REPLY, TOOL_EVENTS
 from openclaw.gateway.methods import CallContext, MethodRegistry
 from openclaw.gateway.methods.targets import resolve_target, params_schema
 from openclaw.protocol import scopes
@@ -105,6 +105,8 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             kind="agent", queueMode=runtime.queueMode(None), timeoutSeconds=params.get("timeout") or None,
             model=model or None, extraSystemPrompt=params.get("extraSystemPrompt", ""),
         ))
+        if created and TOOL_EVENTS in ctx.caps:
+            run.events.addToolRecipient(ctx.emit)
         if run.outcome is None:
             ctx.reply(accepted(run))
         return run.whenDone().addCallback(lambda outcome: final_answer(run, outcome))

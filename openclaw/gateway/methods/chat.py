@@ -15,7 +15,7 @@ from typing import Any
 from openclaw.agents.runs import RunRequest
 from openclaw.gateway.methods import CallContext, MethodRegistry
 from openclaw.gateway.methods.targets import params_schema, resolve_target
-from openclaw.agents.runevents import assistant_message
+from openclaw.agents.runevents import TOOL_EVENTS, assistant_message
 from openclaw.agents.sessions.defaults import session_defaults
 from openclaw.agents.sessions.display import MAX_CHARS, display_message, history_messages
 from openclaw.protocol import scopes
@@ -87,6 +87,8 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             queueMode=runtime.queueMode(params.get("queueMode"), params.get("originatingChannel")),
             timeoutSeconds=None if timeoutMs is None else timeoutMs / 1000,
         ))
+        if created and TOOL_EVENTS in ctx.caps:
+            run.events.addToolRecipient(ctx.emit)
         if created:
             return {"runId": run.runId, "status": "started"}
         if run.outcome is None:

@@ -54,20 +54,23 @@ async def test_sessions_run_in_parallel_while_a_sessions_second_message_queues(g
     gateA.callback(None)
     assert (await terminal_chat(client, "a-1"))["payload"]["state"] == "final"
     third = await upstream.arrived(3)  # a-2 starts once a-1 has ended, with a-1 in its context
-    assert [(m["role"], m["content"]) for m in third.body["messages"]] == [
+    assert [(m["role"], m["content"]) for m in third.body["messages"] if m["role"] != "system"] == [
         ("user", "first"), ("assistant", "one done"), ("user", "second")]
     assert (await client.call("agent.wait", {"runId": "a-2", "timeoutMs": 5000}))["status"] == "ok"
 
+    upstream.reply(text_reply("No weather tool."))  # the model's next step, after the tool answered
     gateB.callback(None)
     final = (await terminal_chat(client, "b-1"))["payload"]
-    assert final["state"] == "final" and final["stopReason"] == "toolUse"
+    assert final["state"] == "final" and final["stopReason"] == "stop"
     store = gateway.service.tree.agents.stores.store("main")
-    assistant = (await store.transcript("agent:main:b"))[-1].message
+    _, assistant, toolResult, _ = [e.message for e in await store.transcript("agent:main:b")]
     assert assistant["content"] == [
         {"type": "text", "text": "Checking."},
         {"type": "toolCall", "id": "call_1", "name": "weather", "arguments": {"city": "Oslo"}},
     ]
     assert assistant["stopReason"] == "toolUse"
+    assert (toolResult["toolCallId"], toolResult["isError"]) == ("call_1", True)
+    assert toolResult["content"] == [{"type": "text", "text": "Tool not available: weather"}]
 
 
 @pytest_twisted.ensureDeferred
