@@ -1,13 +1,15 @@
 """
 C{models.list}: the models the config names (L{openclaw.agents.catalog}), for one
-agent (named, or the agent of a session key, or the default agent).
+agent (named, or the agent of a session key, or the default agent); and
+C{chat.metadata}, what the chat composer may offer for that agent: the same models
+and the slash commands C{chat.send} understands.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from openclaw.agents.catalog import MODEL_VIEWS, UnknownAgent, model_rows
+from openclaw.agents.catalog import MODEL_VIEWS, UnknownAgent, command_rows, model_rows
 from openclaw.agents.models import ModelConfigError
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.gateway.methods.agents import AGENT_ID, SESSION_KEY, agent_for, unknown_agent
@@ -29,6 +31,16 @@ def register(registry: MethodRegistry, tree, shell) -> None:
     def list_models(params: dict, ctx: CallContext) -> dict[str, Any]:
         return {"models": catalog_rows(tree.settings, params, params.get("view", "default"))}
 
+    def chat_metadata(params: dict, ctx: CallContext) -> dict[str, Any]:
+        return {
+            "models": catalog_rows(tree.settings, params),
+            "commands": command_rows(),
+            # no agent swarms, no per-session runtime choice here
+            "swarmEnabled": False,
+            "runtimeSelectionLocked": False,
+        }
+
+    registry.add("chat.metadata", scopes.READ, chat_metadata, closed(agentId=AGENT_ID, sessionKey=SESSION_KEY))
     registry.add(
         "models.list",
         scopes.READ,

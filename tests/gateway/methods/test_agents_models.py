@@ -155,3 +155,12 @@ async def test_answers_follow_a_config_change_on_the_same_connection(gateway):
     await gateway.service.reload.settled()
     assert (await client.call("agent.identity.get", {}))["name"] == "Crab"
     assert not client.closed.called
+
+
+@pytest_twisted.ensureDeferred
+async def test_chat_metadata_offers_the_agents_models_and_our_commands(gateway):
+    client = await gateway.connect(scopes=["operator.read"])
+    answer = await client.call("chat.metadata", {"sessionKey": "agent:work:main"})
+    assert answer["models"] == (await client.call("models.list", {"agentId": "work"}))["models"]
+    assert [c["textAliases"] for c in answer["commands"]] == [["/stop"]]
+    assert (answer["swarmEnabled"], answer["runtimeSelectionLocked"]) == (False, False)
