@@ -1,50 +1,138 @@
 """
-The agent runtime service: today it knows the configured agents and where their
-sessions live; runs, queues and providers are added here by the agent milestone.
+The agent runtime: the one place runs start. It puts together the model service
+(providers over one owned HTTP client), the per-agent session stores, the session
+bus and the run manager, and hands each new run the settings of that moment.
+
+Hot reload (C{agents}, C{models}, C{session}, C{messages}) swaps the snapshot new
+runs take; runs in flight keep theirs, and the model service keeps serving the
+requests it has open.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import Any, Callable
 
-from twisted.application.service import Service
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
 from zope.interface import implementer
 
-from openclaw.agents.settings import AgentsSettings
+from openclaw.agents.models import ModelChoice
+from openclaw.agents.providers.service import ModelService
+from openclaw.agents.runevents import Publish
+from openclaw.agents.runs import Run, RunManager, RunRequest, RunSnapshot
+from openclaw.agents.sessionkeys import main_key
+from openclaw.agents.sessions.bus import SessionBus
+from openclaw.agents.sessions.stores import SessionStores
+from openclaw.agents.turn import Turn
 from openclaw.reloadable import ISettingsConsumer
+
+_log = Logger(namespace="agents")
+
+#: Sessions listed under C{recent} in health and status.
+RECENT_SESSIONS = 10
 
 
 @implementer(ISettingsConsumer)
-class AgentRuntime(Service):
+class AgentRuntime(MultiService):
     name = "agents"
     sections = frozenset({"agents", "models", "session", "messages"})
 
-    def __init__(self, settings: AgentsSettings, stateDir: str) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        reactor: Any,
+        clock: Any,
+        publish: Publish,
+        track: Callable[[Deferred], Any] = lambda d: d,
+        accepting: Callable[[], bool] = lambda: True,
+    ) -> None:
+        super().__init__()
         self.settings = settings
-        self._stateDir = stateDir
+        self._clock = clock
+        #: C{(event, payload, dropIfSlow=False)}: an event to every client that may see it.
+        self.publish = publish
+        self.models = ModelService(settings.models, reactor, clock)
+        self.models.setServiceParent(self)
+        self.stores = SessionStores(settings.paths.stateDir, clock)
+        self.stores.setServiceParent(self)
+        self.bus = SessionBus(clock, self.mainSessionKey)
+        self.runs = RunManager(self, clock, publish, track, accepting)
+
+    def startService(self) -> None:
+        super().startService()
+        for agent in self.settings.agents.agents:  # open the stores: health counts their sessions
+            self.stores.store(agent.id)
 
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
-        """A new agent list or heartbeat takes effect at once (no run state depends on it yet)."""
-        self.settings = settings.agents
+        """New runs take C{settings}; runs in flight keep the snapshot they started with."""
+        self.settings = settings
+        if "models" in changedSections:
+            self.models.applySettings(settings.models)
         return True
+
+    # runs -------------------------------------------------------------------------
+
+    def nowMs(self) -> int:
+        return int(self._clock.seconds() * 1000)
 
     @property
     def defaultAgentId(self) -> str:
-        return self.settings.defaultAgentId
+        return self.settings.agents.defaultAgentId
+
+    def mainSessionKey(self, agentId: str) -> str:
+        return main_key(agentId, self.settings.session)
+
+    def queueMode(self, requested: str | None, channel: str | None = None) -> str:
+        """C{followup} or C{interrupt}: C{steer} and C{collect} wait their turn like C{followup}."""
+        mode = requested or self.settings.queue.modeFor(channel)
+        return "interrupt" if mode == "interrupt" else "followup"
+
+    def start(self, request: RunRequest) -> tuple[Run, bool]:
+        """Every way of starting work comes here: (the run, whether it is new)."""
+        return self.runs.submit(request)
+
+    def snapshot(self, request: RunRequest) -> RunSnapshot:
+        """The settings a run starting now takes."""
+        s = self.settings
+        choice = ModelChoice(request.model) if request.model else s.agents.modelChoice(request.agentId)
+        timeout = s.agents.defaults.timeoutSeconds if request.timeoutSeconds is None else request.timeoutSeconds
+        return RunSnapshot(
+            models=s.models, choice=choice, session=s.session, timeoutSeconds=timeout, systemPrompt=request.extraSystemPrompt
+        )
+
+    def turn(self, run: Run, snapshot: RunSnapshot) -> Turn:
+        return Turn(run, snapshot, self.stores.store(run.request.agentId), self.bus, self.models, self._clock)
+
+    def runEnded(self, run: Run) -> None:
+        """A run ended: its session row no longer lists it."""
+        request = run.request
+        d = self.stores.store(request.agentId).get(request.sessionKey)
+        d.addCallback(self._announceEnd, run)
+        d.addErrback(lambda f: _log.failure("could not announce the end of run {runId}", f, runId=request.runId))
+
+    def _announceEnd(self, entry: Any, run: Run) -> None:
+        if entry is None:
+            return
+        request = run.request
+        self.bus.changed(
+            entry, "update", request.agentId, activeRunIds=self.runs.activeRunIds(request.sessionKey), runId=request.runId,
+        )
+
+    # what health and status report -----------------------------------------------
 
     def sessionStorePath(self, agentId: str) -> str:
-        return os.path.join(self._stateDir, "agents", agentId, "sessions", "sessions.sqlite")
+        return self.stores.path(agentId)
 
     def _sessions(self, agentId: str) -> dict[str, Any]:
-        # No run has happened before the agent runtime exists, so the store is empty.
-        return {"path": self.sessionStorePath(agentId), "count": 0, "recent": []}
+        return self.stores.store(agentId).summary(int(self._clock.seconds() * 1000))
 
     def healthSummary(self) -> dict[str, Any]:
         """The agent part of the C{health} snapshot."""
-        heartbeat = self.settings.heartbeat
+        agentsSettings = self.settings.agents
+        heartbeat = agentsSettings.heartbeat
         agents = []
-        for agent in self.settings.agents:
+        for agent in agentsSettings.agents:
             entry: dict[str, Any] = {
                 "agentId": agent.id,
                 "isDefault": agent.id == self.defaultAgentId,
@@ -70,26 +158,48 @@ class AgentRuntime(Service):
 
     def heartbeatStatus(self) -> dict[str, Any]:
         """The C{heartbeat} part of the C{status} answer."""
+        agentsSettings = self.settings.agents
         return {
             "defaultAgentId": self.defaultAgentId,
             "agents": [
-                {"agentId": a.id, "enabled": False, "every": self.settings.heartbeat.every, "everyMs": None,
+                {"agentId": a.id, "enabled": False, "every": agentsSettings.heartbeat.every, "everyMs": None,
                  "waitingForRoute": False}
-                for a in self.settings.agents
+                for a in agentsSettings.agents
             ],
         }
 
     def sessionsStatus(self, admin: bool) -> dict[str, Any]:
-        """The C{sessions} part of the C{status} answer (paths only for admins)."""
-        agentIds = [a.id for a in self.settings.agents]
-        byAgent = [
-            {"agentId": a, "path": self.sessionStorePath(a) if admin else "[redacted]", "count": 0, "recent": []}
-            for a in agentIds
-        ]
+        """The C{sessions} part of the C{status} answer (paths and rows only for admins)."""
+        now = int(self._clock.seconds() * 1000)
+        byAgent, recent, total = [], [], 0
+        for agent in self.settings.agents.agents:
+            store = self.stores.store(agent.id)
+            count, entries = store.summary(now)["count"], store.recent()
+            total += count
+            rows = [self._statusRow(e, now) for e in entries] if admin else []
+            recent.extend(rows)
+            byAgent.append({
+                "agentId": agent.id, "path": self.sessionStorePath(agent.id) if admin else "[redacted]",
+                "count": count, "recent": rows,
+            })
+        recent.sort(key=lambda r: r["updatedAt"], reverse=True)
+        choice = self.settings.agents.modelChoice(self.defaultAgentId)
+        try:
+            model = str(self.settings.models.plan(choice)[0])
+        except ValueError:
+            model = None
         return {
-            "paths": [self.sessionStorePath(a) for a in agentIds] if admin else [],
-            "count": 0,
-            "defaults": {"model": None, "contextTokens": None},
-            "recent": [],
+            "paths": [b["path"] for b in byAgent] if admin else [],
+            "count": total,
+            "defaults": {"model": model, "contextTokens": None},
+            "recent": recent[:RECENT_SESSIONS],
             "byAgent": byAgent,
+        }
+
+    def _statusRow(self, entry: Any, now: int) -> dict[str, Any]:
+        return {
+            "agentId": entry.agentId, "key": entry.key, "kind": entry.kind, "sessionId": entry.sessionId,
+            "updatedAt": entry.updatedAt, "age": max(0, now - entry.updatedAt), "model": entry.model,
+            "inputTokens": entry.inputTokens, "outputTokens": entry.outputTokens, "totalTokens": entry.totalTokens,
+            "contextTokens": entry.contextTokens, "flags": [],
         }

@@ -75,6 +75,8 @@ class GatewayClient:
         self._onEvent = onEvent
         self._ids = itertools.count(1)
         self._pending: dict[str, Deferred] = {}
+        #: Requests answered twice (C{agent}): the C{accepted} answer is not the result.
+        self._expectFinal: set[str] = set()
         self._proto: _Protocol | None = None
         self.hello: dict[str, Any] | None = None
         self.challenge: dict[str, Any] | None = None
@@ -119,7 +121,11 @@ class GatewayClient:
             if self._onEvent is not None:
                 self._onEvent(frame)
         elif kind == "res":
-            d = self._pending.pop(frame["id"], None)
+            requestId = frame["id"]
+            if requestId in self._expectFinal and frame["ok"] and (frame.get("payload") or {}).get("status") == "accepted":
+                return  # the first of two answers: the final one follows
+            self._expectFinal.discard(requestId)
+            d = self._pending.pop(requestId, None)
             if d is None:
                 return
             if frame["ok"]:
@@ -163,19 +169,29 @@ class GatewayClient:
 
     # API ----------------------------------------------------------------------
 
-    def _request(self, method: str, params: Any = None) -> Deferred:
+    def _request(self, method: str, params: Any = None, expectFinal: bool = False) -> Deferred:
         if self.closed.called:  # the gateway went away (say, it restarted) since the last call
             return fail(GatewayClosed(self.closeCode, self.closeReason))
         requestId = self._nextId()
-        d: Deferred = Deferred(lambda _: self._pending.pop(requestId, None))  # cancel = forget it
+        d: Deferred = Deferred(lambda _: self._forget(requestId))  # cancel = forget it
         self._pending[requestId] = d
+        if expectFinal:
+            self._expectFinal.add(requestId)
         self.methods[requestId] = method
         self.sendFrame(frames.request(requestId, method, params))
         return d
 
-    def call(self, method: str, params: Any = None, timeout: float | None = 30.0) -> Deferred:
-        """Send a request; fires with the payload or fails with L{GatewayCallError}."""
-        d = self._request(method, params)
+    def _forget(self, requestId: str) -> None:
+        self._pending.pop(requestId, None)
+        self._expectFinal.discard(requestId)
+
+    def call(self, method: str, params: Any = None, timeout: float | None = 30.0, expectFinal: bool = False) -> Deferred:
+        """
+        Send a request; fires with the payload or fails with L{GatewayCallError}.
+        C{expectFinal}: for methods answered twice (C{agent}), wait past the
+        C{accepted} answer for the final one.
+        """
+        d = self._request(method, params, expectFinal)
         if timeout:
             d.addTimeout(timeout, self._reactor)  # a timeout cancels: a late answer is dropped
         return d

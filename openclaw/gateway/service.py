@@ -153,6 +153,7 @@ class GatewayService(MultiService):
             reloadSecrets=self.reload.reloadSecrets,
             reloadWatching=lambda: self.reload.watching,
             logSink=self.logSink,
+            trackWork=self.reload.track,
         )
         self.tree = self._newTree(settings)
         self.tree.setServiceParent(self)

@@ -20,7 +20,9 @@ from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import MethodRegistry
-from openclaw.gateway.methods import channels, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system
+from openclaw.gateway.methods import (
+    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system,
+)
 from openclaw.gateway.methods import agents, approvals, companion, cron, models, progresscards, questions
 from openclaw.gateway.pairing import PairingStore
 from openclaw.settings import GatewaySettings
@@ -29,7 +31,7 @@ from openclaw.logs import LogSink
 from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
-METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat)
+METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, agent, chat)
 METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion)  # the Control UI's chat screen
 
 #: Sections the hub takes live (new connects are checked against the new settings).
@@ -59,6 +61,9 @@ class ShellAccess:
     #: Whether the config file is being watched (health reports it).
     reloadWatching: Callable[[], bool]
     logSink: LogSink
+    #: C{(deferred)}: count work (an agent run) as in flight until it fires; restarts
+    #: and the shutdown drain wait for it.
+    trackWork: Callable[[Deferred], Any] = lambda work: work
 
 
 @implementer(ISettingsConsumer)
@@ -69,7 +74,9 @@ class GatewayTree(MultiService):
         super().__init__()
         self.settings = settings
         stateDir = settings.paths.stateDir
-        self.agents = AgentRuntime(settings.agents, stateDir)
+        self.agents = AgentRuntime(
+            settings, reactor, clock, self._publish, track=shell.trackWork, accepting=lambda: self.hub.accepting,
+        )
         self.agents.setServiceParent(self)
         self.channels = ChannelManager(settings.channels)
         self.channels.setServiceParent(self)
@@ -86,6 +93,10 @@ class GatewayTree(MultiService):
             family.register(self.registry, self, shell)
         self.portFactory = make_port_factory(self.hub, reactor)
         self.sections = _HUB_SECTIONS | _NOT_SERVED | self.agents.sections | self.channels.sections
+
+    def _publish(self, event: str, payload: Any, dropIfSlow: bool = False) -> None:
+        """Runs and sessions announce their events to every client that may see them."""
+        self.hub.broadcast(event, payload, dropIfSlow=dropIfSlow)
 
     def applySettings(self, settings: GatewaySettings, changedSections: frozenset[str]) -> bool:
         self.settings = settings

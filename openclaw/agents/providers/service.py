@@ -25,7 +25,16 @@ class ModelService(MultiService):
         self.settings = settings
         self.http = ProviderHTTP(reactor, clock=clock)
         self.http.setServiceParent(self)
-        self._failover = Failover(ProviderRegistry(settings, self.http).provider, clock or reactor)
+        self._clock = clock or reactor
+        self._failover = Failover(ProviderRegistry(settings, self.http).provider, self._clock)
+
+    def applySettings(self, settings: ModelsSettings) -> None:
+        """
+        New turns use C{settings}; a turn in flight keeps the providers it started
+        with (its requests stay open on the same HTTP client).
+        """
+        self.settings = settings
+        self._failover = Failover(ProviderRegistry(settings, self.http).provider, self._clock)
 
     def stream(
         self, request: ModelRequest, onEvent: EventSink, choice: ModelChoice | None = None

@@ -23,6 +23,7 @@ import datetime
 import os
 import sqlite3
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import orjson
@@ -121,6 +122,39 @@ class _Tx:
         return [SessionEntry.fromRecord(orjson.loads(r[0])) for r in rows]
 
 
+@dataclass(frozen=True)
+class _ListFilter:
+    """Which sessions L{SessionStore.list} returns, as SQL."""
+
+    search: str | None = None
+    activeMinutes: int | None = None
+    label: str | None = None
+    spawnedBy: str | None = None
+    includeGlobal: bool = True
+    includeUnknown: bool = True
+
+    def sql(self, nowMs: int) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if self.activeMinutes is not None:
+            clauses.append("updated_at >= ?")
+            args.append(nowMs - self.activeMinutes * 60_000)
+        if self.search:
+            pattern = "%" + self.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            fields = ("key", "json_extract(record, '$.label')", "json_extract(record, '$.displayName')")
+            clauses.append("(" + " OR ".join(f"lower(coalesce({f}, '')) LIKE ? ESCAPE '\\'" for f in fields) + ")")
+            args.extend([pattern] * len(fields))
+        for field_, value in (("label", self.label), ("spawnedBy", self.spawnedBy)):
+            if value is not None:
+                clauses.append(f"json_extract(record, '$.{field_}') = ?")
+                args.append(value)
+        if not self.includeGlobal:
+            clauses.append("key != 'global'")
+        if not self.includeUnknown:
+            clauses.append("(key = 'global' OR key LIKE 'agent:%')")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
 class SessionStore(Service):
     """The sessions and transcripts of agent C{agentId}, in the SQLite file C{path}."""
 
@@ -205,27 +239,37 @@ class SessionStore(Service):
         """
         return self._run(lambda tx: tx.touch(key, fields)).addCallback(lambda result: self._updated(*result))
 
-    def list(self, limit: int | None = None, offset: int = 0, search: str | None = None,
-             activeMinutes: int | None = None) -> Deferred:
-        """Fires with C{(entries, total)}: newest first, C{total} = all that match."""
-        return self._run(self._list, limit, offset, search, activeMinutes)
+    def patch(self, key: str, change: Callable[[SessionEntry], Mapping[str, Any]]) -> Deferred:
+        """
+        Apply C{change(entry)} (a pure function, run in the store's thread, so a
+        compare-and-set is atomic) to the session, created when missing; unlike
+        L{touch} this does not count as activity (C{updatedAt} stays). Fires with
+        the L{SessionEntry}.
+        """
+        return self._run(self._patch, key, change).addCallback(lambda result: self._updated(*result))
 
     @staticmethod
-    def _list(tx: _Tx, limit: int | None, offset: int, search: str | None,
-              activeMinutes: int | None) -> tuple[list[SessionEntry], int]:
-        clauses, args = [], []
-        if activeMinutes is not None:
-            clauses.append("updated_at >= ?")
-            args.append(tx.nowMs - activeMinutes * 60_000)
-        if search:
-            pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            fields = ("key", "json_extract(record, '$.label')", "json_extract(record, '$.displayName')")
-            clauses.append("(" + " OR ".join(f"lower(coalesce({f}, '')) LIKE ? ESCAPE '\\'" for f in fields) + ")")
-            args.extend([pattern] * len(fields))
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        (total,) = tx.cursor.execute(f"SELECT count(*) FROM sessions {where}", args).fetchone()
+    def _patch(tx: _Tx, key: str, change: Callable[[SessionEntry], Mapping[str, Any]]) -> tuple[SessionEntry, bool]:
+        existing = tx.get(key)
+        entry = existing or tx.create(key)
+        return tx.put(entry.updated(**change(entry))), existing is None
+
+    def list(self, limit: int | None = None, offset: int = 0, search: str | None = None,
+             activeMinutes: int | None = None, **match: Any) -> Deferred:
+        """
+        Fires with C{(entries, total)}: newest first, C{total} = all that match.
+        C{search} looks in keys, labels and display names; C{match} narrows further:
+        C{label} and C{spawnedBy} (equal), C{includeGlobal} and C{includeUnknown}
+        (False: leave out the C{global} key, keys of no agent).
+        """
+        return self._run(self._list, limit, offset, _ListFilter(search, activeMinutes, **match))
+
+    @staticmethod
+    def _list(tx: _Tx, limit: int | None, offset: int, where: "_ListFilter") -> tuple[list[SessionEntry], int]:
+        clause, args = where.sql(tx.nowMs)
+        (total,) = tx.cursor.execute(f"SELECT count(*) FROM sessions {clause}", args).fetchone()
         rows = tx.cursor.execute(
-            f"SELECT record FROM sessions {where} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?",
+            f"SELECT record FROM sessions {clause} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?",
             (*args, -1 if limit is None else limit, offset),
         ).fetchall()
         return [SessionEntry.fromRecord(orjson.loads(r[0])) for r in rows], total

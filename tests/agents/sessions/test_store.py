@@ -10,6 +10,7 @@ import pytest_twisted
 from twisted.internet.task import Clock
 
 from openclaw.agents.sessions.store import SessionStore, SessionStoreNotRunning
+from openclaw.agents.settings import AgentConfigError, Maintenance
 from openclaw.agents.sessions.stores import SessionStores
 
 KEY = "agent:main:main"
@@ -52,7 +53,7 @@ async def test_a_store_is_one_wal_file_per_agent_under_the_state_dir(stores, tmp
     await store.touch(KEY)
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    with pytest.raises(ValueError, match="not a normalised agent id"):
+    with pytest.raises(AgentConfigError, match="invalid agent id"):
         stores.store("../etc")
 
 
@@ -196,3 +197,42 @@ async def test_a_stopped_store_says_so(tmp_path, clock):
     store = SessionStore(str(tmp_path / "x.sqlite"), clock)
     with pytest.raises(SessionStoreNotRunning):
         await store.get(KEY)
+
+
+@pytest_twisted.ensureDeferred
+async def test_opened_stores_are_pruned_every_hour_by_the_current_policy(stores, clock):
+    main, work = stores.store("main"), stores.store("work")
+    await main.touch("agent:main:old")
+    await work.touch("agent:work:old")
+    clock.advance(1800)
+    await work.touch("agent:work:fresh")
+    stores.maintenance = Maintenance(pruneAfterMs=3000_000, maxEntries=10)
+    assert await stores.maintain() == 0
+    clock.advance(1800)  # the hourly pass: both "old" sessions are older than 50 minutes now
+    # (each store runs its operations in order: these reads come after the pass)
+    assert (await main.count(), await work.count()) == (0, 1)
+    assert [e.key for e in (await work.list())[0]] == ["agent:work:fresh"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_patch_changes_fields_from_the_current_entry_without_counting_as_activity(store, clock):
+    created = await store.patch(KEY, lambda entry: {"label": "first"})
+    assert created.label == "first" and created.updatedAt == T0 * 1000
+    clock.advance(10)
+    patched = await store.patch(KEY, lambda entry: {"label": entry.label + "+", "pinnedAt": 5})
+    assert (patched.label, patched.pinnedAt, patched.updatedAt) == ("first+", 5, T0 * 1000)
+    assert await store.get(KEY) == patched
+
+
+@pytest_twisted.ensureDeferred
+async def test_list_narrows_by_label_parent_and_key_kind(store):
+    await store.touch("global")
+    await store.touch("cron:nightly")
+    await store.touch("agent:main:child", spawnedBy="agent:main:main", label="Kid")
+    await store.touch(KEY)
+    keys = lambda listed: sorted(e.key for e in listed[0])  # noqa: E731
+    assert keys(await store.list()) == ["agent:main:child", KEY, "cron:nightly", "global"]
+    assert keys(await store.list(includeGlobal=False, includeUnknown=False)) == ["agent:main:child", KEY]
+    assert keys(await store.list(includeUnknown=False)) == ["agent:main:child", KEY, "global"]
+    assert keys(await store.list(spawnedBy="agent:main:main")) == ["agent:main:child"]
+    assert keys(await store.list(label="Kid")) == ["agent:main:child"] and keys(await store.list(label="kid")) == []

@@ -1,0 +1,279 @@
+"""
+One run, start to end: the session is rolled if its reset policy says so, the
+user message goes into the transcript, the session's context becomes a
+L{ModelRequest}, the model's stream becomes C{agent}/C{chat} events, and the
+assistant message (text and the tool calls the model made, with provider,
+model, usage and stop reason) goes into the transcript at the end.
+
+A turn that fails leaves the user message without a reply, so the next turn's
+request still carries it. L{Turn.abort} closes the upstream request at once; the
+turn then ends as aborted, keeping the partial reply in the transcript.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import CancelledError, Deferred
+
+from openclaw.agents.models import ModelConfigError
+from openclaw.agents.providers.base import (
+    Completion,
+    Message,
+    ModelRequest,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
+from openclaw.agents.runevents import RunEvents
+from openclaw.agents.sessions.maintenance import is_stale
+
+if TYPE_CHECKING:
+    from openclaw.agents.runs import Run, RunSnapshot
+    from openclaw.agents.sessions.bus import SessionBus
+    from openclaw.agents.sessions.store import SessionStore
+    from openclaw.agents.providers.service import ModelService
+
+#: What a failed model call is reported as in C{errorDetail.failoverReason} and C{errorKind}.
+_FAILOVER_REASONS = {
+    "transient": "server_error", "rate_limit": "rate_limit", "overload": "overloaded", "auth": "auth",
+    "timeout": "timeout", "not_found": "model_not_found", "other": "unknown",
+}
+_ERROR_KINDS = {"rate_limit": "rate_limit", "timeout": "timeout"}
+_PREVIEW = 300
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended; C{status} is C{ok}, C{error} or C{timeout} (aborted, timed out, refused)."""
+
+    status: str
+    endedAt: int
+    startedAt: int | None = None
+    text: str = ""
+    error: str | None = None
+    stopReason: str | None = None
+    timeoutPhase: str | None = None
+    providerStarted: bool = False
+    sessionId: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+
+
+def usage_record(usage: Usage) -> dict[str, int]:
+    return {
+        "input": usage.input, "output": usage.output, "cacheRead": usage.cacheRead, "cacheWrite": usage.cacheWrite,
+        "totalTokens": usage.input + usage.output,
+    }
+
+
+def model_messages(context: list[dict[str, Any]]) -> tuple[Message, ...]:
+    """
+    Transcript messages as the model sees them. A tool call nobody answered (no
+    tool has run it) is left out: the APIs refuse a call without its result.
+    """
+    answered = {m.get("toolCallId") for m in context if m.get("role") == "toolResult"}
+    messages: list[Message] = []
+    for m in context:
+        role = m.get("role")
+        blocks = m.get("content")
+        if isinstance(blocks, str):
+            blocks = [{"type": "text", "text": blocks}]
+        text = "".join(b.get("text", "") for b in blocks or () if b.get("type") == "text")
+        if role == "user":
+            messages.append(Message("user", text))
+        elif role == "assistant":
+            calls = tuple(
+                ToolCall(b["id"], b["name"], b.get("arguments") or {})
+                for b in blocks or () if b.get("type") == "toolCall" and b.get("id") in answered
+            )
+            if text or calls:
+                messages.append(Message("assistant", text, toolCalls=calls))
+        elif role == "toolResult":
+            messages.append(
+                Message("toolResult", text, toolCallId=m.get("toolCallId"), toolName=m.get("toolName"), isError=bool(m.get("isError")))
+            )
+    return tuple(messages)
+
+
+class Turn:
+    def __init__(
+        self,
+        run: "Run",
+        snapshot: "RunSnapshot",
+        store: "SessionStore",
+        bus: "SessionBus",
+        models: "ModelService",
+        clock: Any,
+    ) -> None:
+        self.run = run
+        self._snapshot = snapshot
+        self._store = store
+        self._bus = bus
+        self._models = models
+        self._clock = clock
+        self._events: RunEvents = run.events
+        self._stream: Deferred | None = None
+        self._itemId = f"{uuid.uuid4()}:1"
+        self.abortReason: str | None = None
+        self.providerStarted = False
+        self._sessionId: str | None = None
+        self._startedAt: int | None = None
+
+    def _now(self) -> int:
+        return int(self._clock.seconds() * 1000)
+
+    def start(self) -> "Deferred[RunOutcome]":
+        return Deferred.fromCoroutine(self._run())
+
+    def abort(self, reason: str) -> None:
+        """Stop the turn: the upstream request (if any) is closed now."""
+        if self.abortReason is None:
+            self.abortReason = reason
+            if self._stream is not None:
+                self._stream.cancel()
+
+    # the turn -------------------------------------------------------------------
+
+    async def _run(self) -> RunOutcome:
+        request = self.run.request
+        key, agentId = request.sessionKey, request.agentId
+        events = self._events
+        if request.kind == "chat":
+            events.status("preparing_context")
+        entry = await self._session()
+        self._sessionId = entry.sessionId
+        user = await self._store.append(key, {
+            "role": "user", "content": [{"type": "text", "text": request.message}], "timestamp": self._now(),
+            "idempotencyKey": f"{request.runId}:user",
+        }, runId=request.runId)
+        self._bus.messageAppended(agentId, key, user, runId=request.runId)
+        self._startedAt = self._now()
+        events.lifecycle("start", startedAt=self._startedAt)
+        if self.abortReason is not None:
+            return self._aborted("")
+        context = await self._store.context(key)
+        if self.abortReason is not None:
+            return self._aborted("")
+        snapshot = self._snapshot
+        try:
+            plan = snapshot.models.plan(snapshot.choice)
+        except ModelConfigError as e:
+            return await self._failed(ProviderError("not_found", str(e)), None)
+        primary = plan[0]
+        if request.kind == "chat":
+            events.status("starting_model")
+        events.lifecycle("model", provider=primary.provider, model=primary.model)
+        modelRequest = ModelRequest(
+            model=primary.model, messages=model_messages(context), system=snapshot.systemPrompt,
+        )
+        self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice)
+        try:
+            completion: Completion = await self._stream
+        except CancelledError:
+            return await self._stored(self._aborted(events.text))
+        except (ProviderError, ModelConfigError) as e:
+            error = e if isinstance(e, ProviderError) else ProviderError("not_found", str(e))
+            return await self._failed(error, primary)
+        finally:
+            self._stream = None
+        return await self._completed(completion)
+
+    async def _session(self):
+        """The session row, rolled first when its reset policy says it is stale."""
+        key = self.run.request.sessionKey
+        policy = self._snapshot.session.reset
+        entry = await self._store.get(key)
+        if entry is not None and is_stale(entry, policy, self._now()):
+            await self._store.reset(key, policy.mode)
+        entry = await self._store.touch(key, lastInteractionAt=self._now(), lastRunId=self.run.request.runId)
+        self._bus.changed(entry, "send", self.run.request.agentId, activeRunIds=[self.run.request.runId], runId=self.run.request.runId)
+        return entry
+
+    def _onEvent(self, event: StreamEvent) -> None:
+        self.providerStarted = True
+        if isinstance(event, TextDelta):
+            self._events.assistant(event.text, self._itemId)
+
+    async def _completed(self, completion: Completion) -> RunOutcome:
+        events = self._events
+        provider, _, model = (completion.model or "").partition("/")
+        usage = completion.usage
+        events.agent("usage", {"inputTokens": usage.input, "outputTokens": usage.output})
+        content: list[dict[str, Any]] = []
+        if completion.text:
+            content.append({"type": "text", "text": completion.text})
+        content.extend({"type": "toolCall", "id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.toolCalls)
+        stopReason = completion.stopReason or "stop"
+        await self._append({
+            "role": "assistant", "content": content, "provider": provider, "model": model,
+            "usage": usage_record(usage), "stopReason": stopReason, "timestamp": self._now(),
+        })
+        endedAt = self._now()
+        events.lifecycle("finishing", stopReason=stopReason, aborted=False, endedAt=endedAt)
+        disposition = "visible" if completion.text else "empty"
+        events.lifecycle(
+            "end", startedAt=self._startedAt, endedAt=endedAt, aborted=False, stopReason=stopReason,
+            terminalReply={"disposition": disposition, **({"text": completion.text} if completion.text else {})},
+        )
+        events.final(stopReason)
+        return RunOutcome(
+            "ok", endedAt, self._startedAt, completion.text, stopReason=stopReason, providerStarted=True,
+            sessionId=self._sessionId, provider=provider, model=model, usage=usage,
+        )
+
+    async def _append(self, message: dict[str, Any]) -> None:
+        request = self.run.request
+        entry = await self._store.append(request.sessionKey, message, runId=request.runId)
+        self._bus.messageAppended(request.agentId, request.sessionKey, entry, runId=request.runId)
+
+    def _aborted(self, partial: str) -> RunOutcome:
+        """The turn was stopped (C{chat.abort}, a newer message, the run's timeout)."""
+        reason = self.abortReason or "aborted"
+        endedAt = self._now()
+        events = self._events
+        if reason == "timeout":
+            message = "the run timed out"
+            seq = events.lifecycle(
+                "error", error=message, startedAt=self._startedAt, endedAt=endedAt, stopReason="timeout",
+                aborted=True, providerStarted=self.providerStarted,
+            )
+            events.error(seq, message, "timeout", {})
+        else:
+            seq = events.lifecycle(
+                "end", status="cancelled", aborted=True, stopReason=reason, startedAt=self._startedAt, endedAt=endedAt,
+            )
+            events.aborted(seq, reason)
+        return RunOutcome(
+            "timeout", endedAt, self._startedAt, partial, stopReason=reason, providerStarted=self.providerStarted,
+            sessionId=self._sessionId,
+        )
+
+    async def _stored(self, outcome: RunOutcome) -> RunOutcome:
+        """An aborted turn keeps what the model had said."""
+        if outcome.text:
+            await self._append({
+                "role": "assistant", "content": [{"type": "text", "text": outcome.text}],
+                "stopReason": "aborted", "timestamp": self._now(),
+            })
+        return outcome
+
+    async def _failed(self, error: ProviderError, primary) -> RunOutcome:
+        events = self._events
+        endedAt = self._now()
+        message = f"model request failed: {error}"
+        detail: dict[str, Any] = {"failoverReason": _FAILOVER_REASONS.get(error.kind, "unknown")}
+        if primary is not None:
+            detail.update(provider=primary.provider, model=primary.model)
+        if error.status is not None and 100 <= error.status <= 599:
+            detail["httpStatus"] = error.status
+        detail["providerErrorMessagePreview"] = str(error)[:_PREVIEW]
+        seq = events.lifecycle("error", error=message, startedAt=self._startedAt, endedAt=endedAt, errorObservation=detail)
+        events.error(seq, message, _ERROR_KINDS.get(error.kind, "unknown"), detail)
+        return RunOutcome("error", endedAt, self._startedAt, events.text, error=message,
+                          providerStarted=self.providerStarted, sessionId=self._sessionId)
