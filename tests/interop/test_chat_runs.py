@@ -30,7 +30,6 @@ UPSTREAM_KEY = "sk-fake-upstream-0123"
 #: unknown method (the screen works without them). Everything else it calls must succeed.
 NOT_SERVED = frozenset({
     "update.status", "talk.catalog", "models.authStatus", "sessions.observer.visibility", "tasks.list",
-    "sessions.branches.list",
 })
 
 
