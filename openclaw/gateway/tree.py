@@ -23,7 +23,9 @@ from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import (
     agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system,
 )
-from openclaw.gateway.methods import agents, approvals, branches, companion, cron, models, progresscards, questions
+from openclaw.gateway.methods import (  # what the Control UI's chat screen asks for
+    agents, approvals, branches, companion, cron, models, progresscards, questions, talk, update,
+)
 from openclaw.gateway.pairing import PairingStore
 from openclaw.settings import GatewaySettings
 from openclaw.gateway.site import make_port_factory
@@ -32,7 +34,7 @@ from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
 METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, agent, chat)
-METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion, branches)  # the Control UI's chat screen
+METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion, branches, talk, update)
 
 #: Sections the hub takes live (new connects are checked against the new settings).
 _HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets"})

@@ -28,9 +28,7 @@ UPSTREAM_KEY = "sk-fake-upstream-0123"
 
 #: What the chat screen asks for that this gateway does not serve; each is refused as an
 #: unknown method (the screen works without them). Everything else it calls must succeed.
-NOT_SERVED = frozenset({
-    "update.status", "talk.catalog", "models.authStatus", "sessions.observer.visibility", "tasks.list",
-})
+NOT_SERVED = frozenset({"models.authStatus", "sessions.observer.visibility", "tasks.list"})
 
 
 def chunk(content: str | None = None, finish: str | None = None, usage: dict | None = None) -> bytes:

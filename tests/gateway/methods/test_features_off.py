@@ -1,6 +1,6 @@
 """
 The Control UI's chat screen asks for features this gateway does not run (approvals,
-questions, cron, progress cards, companion questions). Each answers the way the
+questions, cron, progress cards, companion questions, voice, updates). Each answers the way the
 reference gateway does when the feature holds nothing: an empty list or a null card,
 with the scope and params checks of the protocol (the schema checks every answer).
 """
@@ -29,12 +29,19 @@ ANSWERS = [
     ("cron.status", {}, {"enabled": False, "jobs": 0, "nextWakeAtMs": None}),
     ("progressCard.get", {"sessionKey": KEY}, {"card": None}),
     ("sessions.companion.state", {"sessionKey": KEY, "agentId": "main"}, {"exchanges": []}),
+    (
+        "talk.catalog",
+        {},
+        {"modes": [], "transports": [], "brains": [], "speech": {"ready": False, "providers": []},
+         "transcription": {"ready": False, "providers": []}, "realtime": {"ready": False, "providers": []}},
+    ),
+    ("update.status", {}, {"sentinel": None, "updateAvailable": None}),
 ]
 
 
 @pytest_twisted.ensureDeferred
 async def test_each_answers_as_the_reference_does_with_the_feature_empty(gateway):
-    client = await gateway.connect(scopes=["operator.read", "operator.approvals", "operator.questions"])
+    client = await gateway.connect(scopes=["operator.admin", "operator.approvals", "operator.questions"])
     for method, params, answer in ANSWERS:
         assert await client.call(method, params) == answer, method
 
@@ -42,7 +49,7 @@ async def test_each_answers_as_the_reference_does_with_the_feature_empty(gateway
 @pytest_twisted.ensureDeferred
 async def test_scopes_and_params_are_checked(gateway):
     reader = await gateway.connect(scopes=["operator.read"])
-    for method in ("exec.approval.list", "question.list"):
+    for method in ("exec.approval.list", "question.list", "update.status"):
         with pytest.raises(GatewayCallError) as caught:
             await reader.call(method, {})
         assert caught.value.code == "FORBIDDEN", method
