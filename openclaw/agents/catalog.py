@@ -26,12 +26,6 @@ DEFAULT_AGENT_NAME = "Assistant"
 #: C{configured} lists; C{provider-config} only the models declared under a provider.
 MODEL_VIEWS = ("default", "configured", "provider-config", "all")
 
-#: The slash commands a chat message may be (C{chat.send} acts on them rather than
-#: starting a run): the composer offers these and no others.
-CHAT_COMMANDS = (
-    {"name": "stop", "description": "Abort the run in progress in this session.", "category": "session"},
-)
-
 #: The fields of C{identity} the protocol lets C{agents.list} carry.
 _IDENTITY_FIELDS = ("name", "theme", "emoji", "avatar", "avatarUrl")
 
@@ -92,7 +86,7 @@ def agent_row(settings: Any, entry: AgentEntry) -> dict[str, Any]:
 
 
 def agents_list(settings: Any) -> dict[str, Any]:
-    """The C{agents.list} answer: every configured agent, the default first as configured."""
+    """The C{agents.list} answer: every configured agent, in config order."""
     agents = settings.agents
     return {
         "defaultId": agents.defaultAgentId,
@@ -189,25 +183,7 @@ def model_rows(settings: Any, agentId: str | None, view: str = "default") -> lis
     return [model_row(models, ref, plan) for ref in dict.fromkeys(refs)]
 
 
-def command_rows() -> list[dict[str, Any]]:
-    """The slash commands as C{chat.metadata} lists them."""
-    return [
-        {
-            "name": c["name"],
-            "nativeName": c["name"],
-            "textAliases": [f"/{c['name']}"],
-            "description": c["description"],
-            "category": c["category"],
-            "source": "native",
-            "scope": "both",
-            "acceptsArgs": False,
-        }
-        for c in CHAT_COMMANDS
-    ]
-
-
 __all__ = [
-    "CHAT_COMMANDS",
     "DEFAULT_AGENT_NAME",
     "MODEL_VIEWS",
     "THINKING_DEFAULT",
@@ -217,7 +193,6 @@ __all__ = [
     "agent_identity",
     "agent_row",
     "agents_list",
-    "command_rows",
     "model_row",
     "model_rows",
 ]

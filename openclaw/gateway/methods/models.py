@@ -9,12 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.agents.catalog import MODEL_VIEWS, UnknownAgent, command_rows, model_rows
+from openclaw.agents.catalog import MODEL_VIEWS, UnknownAgent, model_rows
 from openclaw.agents.models import ModelConfigError
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.gateway.methods.agents import AGENT_ID, SESSION_KEY, agent_for, unknown_agent
+from openclaw.gateway.methods.chat import STOP_COMMAND
 from openclaw.protocol import scopes
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
+
+#: The slash commands C{chat.send} acts on instead of starting a run: (text, description, category).
+CHAT_COMMANDS = ((STOP_COMMAND, "Abort the run in progress in this session.", "session"),)
+
+
+def command_row(text: str, description: str, category: str) -> dict[str, Any]:
+    """One slash command as C{chat.metadata} lists it (none of ours takes arguments)."""
+    name = text.lstrip("/")
+    return {
+        "name": name,
+        "nativeName": name,
+        "textAliases": [text],
+        "description": description,
+        "category": category,
+        "source": "native",
+        "scope": "both",
+        "acceptsArgs": False,
+    }
 
 
 def catalog_rows(settings: Any, params: dict, view: str = "default") -> list[dict[str, Any]]:
@@ -34,7 +53,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
     def chat_metadata(params: dict, ctx: CallContext) -> dict[str, Any]:
         return {
             "models": catalog_rows(tree.settings, params),
-            "commands": command_rows(),
+            "commands": [command_row(*command) for command in CHAT_COMMANDS],
             # no agent swarms, no per-session runtime choice here
             "swarmEnabled": False,
             "runtimeSelectionLocked": False,
