@@ -21,7 +21,7 @@ from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import (
-    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, system,
+    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, sessions, system,
 )
 from openclaw.gateway.methods import (  # what the Control UI's chat screen asks for
     agents, approvals, branches, companion, cron, models, progresscards, questions, talk, update,
@@ -33,7 +33,7 @@ from openclaw.logs import LogSink
 from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
-METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, agent, chat)
+METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat)
 METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion, branches, talk, update)
 
 #: Sections the hub takes live (new connects are checked against the new settings).

@@ -31,15 +31,14 @@ def last_daily_reset(nowMs: int, atHour: int, tz: datetime.tzinfo | None = None)
     return int(boundary.timestamp() * 1000)
 
 
-def is_stale(entry: Any, policy: Any, now: float, tz: datetime.tzinfo | None = None) -> bool:
+def is_stale(entry: Any, policy: Any, nowMs: int, tz: datetime.tzinfo | None = None) -> bool:
     """
     Whether C{entry} (a L{SessionEntry}) should be reset before its next run under
-    C{policy} (C{ResetPolicy(mode, atHour, idleMinutes)}); C{now} in epoch seconds
-    (C{clock.seconds()}). C{daily}: the session was last updated before today's
-    C{atHour} boundary (also C{idleMinutes} when set); C{idle}: not updated for
-    C{idleMinutes}.
+    C{policy} (C{ResetPolicy(mode, atHour, idleMinutes)}), at C{nowMs} (epoch ms,
+    like the entry's times). C{daily}: the session was last updated before the
+    latest C{atHour} boundary (also C{idleMinutes} when set); C{idle}: not
+    updated for C{idleMinutes}.
     """
-    nowMs = int(now * 1000)
     idle = policy.idleMinutes is not None and nowMs - entry.updatedAt > policy.idleMinutes * 60_000
     if policy.mode == "daily":
         return entry.updatedAt < last_daily_reset(nowMs, policy.atHour, tz) or idle

@@ -97,8 +97,10 @@ class _Tx:
             "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ?", (entry.sessionId,)
         ).fetchone()
         ts = message.get("timestamp")
-        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts if isinstance(ts, int) else self.nowMs,
-                                kind, dict(message), runId)
+        if not isinstance(ts, int):  # every stored message says when it was written
+            ts = self.nowMs
+            message = {**message, "timestamp": ts}
+        added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts, kind, dict(message), runId)
         self.cursor.execute(
             f"INSERT INTO transcript (session_id, {_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.sessionId, added.id, added.parentId, added.seq, added.timestamp, kind,
@@ -398,13 +400,13 @@ class SessionStore(Service):
             fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
         return path
 
-    def maintain(self, now: float, pruneAfterMs: int, maxEntries: int) -> Deferred:
+    def maintain(self, nowMs: int, pruneAfterMs: int, maxEntries: int) -> Deferred:
         """
-        Prune sessions not updated for C{pruneAfterMs}, then the oldest beyond
-        C{maxEntries} (C{now}: epoch seconds); their transcripts are archived.
-        Fires with how many were removed.
+        Prune sessions not updated for C{pruneAfterMs} before C{nowMs}, then the
+        oldest beyond C{maxEntries}; their transcripts are archived. Fires with how
+        many were removed.
         """
-        return self._run(self._maintain, int(now * 1000), pruneAfterMs, maxEntries).addCallback(self._removed)
+        return self._run(self._maintain, nowMs, pruneAfterMs, maxEntries).addCallback(self._removed)
 
     def _maintain(self, tx: _Tx, nowMs: int, pruneAfterMs: int, maxEntries: int):
         rows = tx.cursor.execute("SELECT key, updated_at FROM sessions").fetchall()

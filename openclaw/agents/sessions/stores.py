@@ -49,8 +49,8 @@ class SessionStores(MultiService):
 
     def maintain(self) -> Deferred:
         """Prune every opened store now; fires with how many sessions were removed."""
-        policy, now = self.maintenance, self._clock.seconds()
-        pruned = [store.maintain(now, policy.pruneAfterMs, policy.maxEntries) for store in self._stores.values()]
+        policy, nowMs = self.maintenance, int(self._clock.seconds() * 1000)
+        pruned = [store.maintain(nowMs, policy.pruneAfterMs, policy.maxEntries) for store in self._stores.values()]
         return gatherResults(pruned, consumeErrors=True).addCallback(sum)
 
     def path(self, agentId: str) -> str:

@@ -37,7 +37,7 @@ def test_the_daily_boundary_is_the_last_at_hour_in_the_time_zone():
 
 def test_daily_resets_sessions_last_updated_before_the_boundary():
     daily = ResetPolicy(mode="daily", atHour=4)
-    now = at("2026-12-07T10:00:00") / 1000
+    now = at("2026-12-07T10:00:00")
     assert is_stale(entry(at("2026-12-07T03:59:00")), daily, now, UTC)
     assert not is_stale(entry(at("2026-12-07T04:01:00")), daily, now, UTC)
     both = ResetPolicy(mode="daily", atHour=4, idleMinutes=60)
@@ -46,7 +46,7 @@ def test_daily_resets_sessions_last_updated_before_the_boundary():
 
 def test_idle_resets_sessions_quiet_for_longer_than_idle_minutes():
     idle = ResetPolicy(mode="idle", idleMinutes=30)
-    now = at("2026-12-07T10:00:00") / 1000
+    now = at("2026-12-07T10:00:00")
     assert is_stale(entry(at("2026-12-07T09:29:00")), idle, now)
     assert not is_stale(entry(at("2026-12-07T09:31:00")), idle, now)
     assert not is_stale(entry(0), ResetPolicy(), now)

@@ -38,7 +38,7 @@ def store(stores) -> SessionStore:
 
 
 def user(text: str, **extra) -> dict:
-    return {"role": "user", "content": [{"type": "text", "text": text}], **extra}
+    return {"role": "user", "content": [{"type": "text", "text": text}], "timestamp": 1, **extra}
 
 
 def assistant(text: str) -> dict:
@@ -79,7 +79,7 @@ async def test_appends_chain_parent_ids_and_count_seq_per_session(store, clock):
     other = await store.append("agent:main:other", user("elsewhere"))
     assert (first.seq, first.parentId, first.timestamp) == (1, None, 123)
     assert (second.seq, second.parentId, second.runId) == (2, first.id, "run-1")
-    assert second.timestamp == (T0 + 1) * 1000
+    assert second.timestamp == second.message["timestamp"] == (T0 + 1) * 1000
     assert (other.seq, other.parentId) == (1, None)
     entry = await store.get(KEY)
     assert entry.leafId == second.id and entry.lastInteractionAt == T0 * 1000 and entry.lastActivityAt == (T0 + 1) * 1000
@@ -156,7 +156,7 @@ async def test_maintenance_prunes_stale_then_the_oldest_over_the_cap(store, cloc
     for n in range(5):
         await store.touch(f"agent:main:s{n}")
         clock.advance(3600)
-    removed = await store.maintain(clock.seconds(), pruneAfterMs=3 * 3600_000, maxEntries=2)
+    removed = await store.maintain(int(clock.seconds() * 1000), pruneAfterMs=3 * 3600_000, maxEntries=2)
     assert removed == 3
     entries, total = await store.list()
     assert [e.key for e in entries] == ["agent:main:s4", "agent:main:s3"] and total == 2
