@@ -79,7 +79,7 @@ class Run:
         self.outcome: RunOutcome | None = None
         self.endedAt: float | None = None
         self.turn: Turn | None = None
-        self._watchers: list[Deferred] = []
+        self._watchers: list[Deferred] | None = []
         self._timer: Any = None
 
     @property
@@ -87,12 +87,15 @@ class Run:
         return self.request.runId
 
     def whenDone(self) -> "Deferred[RunOutcome]":
-        """Fires with the outcome; cancelling it only stops this watcher."""
-        if self.outcome is not None:
+        """
+        Fires with the outcome once the run has ended and its session row says so;
+        cancelling it only stops this watcher.
+        """
+        if self._watchers is None:
             d: Deferred = Deferred()
             d.callback(self.outcome)
             return d
-        d = Deferred(lambda w: self._watchers.remove(w) if w in self._watchers else None)
+        d = Deferred(lambda w: self._watchers.remove(w) if self._watchers and w in self._watchers else None)
         self._watchers.append(d)
         return d
 
@@ -104,15 +107,17 @@ class Run:
             return {"runId": self.runId, "status": "timeout"}
         return wait_result(self.runId, self.outcome)
 
-    def _end(self, outcome: RunOutcome, clock: Any) -> None:
+    def _settle(self, outcome: RunOutcome, clock: Any) -> None:
         self.state = "ended"
         self.outcome = outcome
         self.endedAt = clock.seconds()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        watchers, self._watchers = self._watchers, []
+
+    def _notify(self) -> None:
+        watchers, self._watchers = self._watchers or [], None
         for d in watchers:
-            d.callback(outcome)
+            d.callback(self.outcome)
 
 
 def wait_result(runId: str, outcome: RunOutcome) -> dict[str, Any]:
@@ -183,7 +188,7 @@ class RunManager:
         events = RunEvents(request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat)
         run = Run(request, events, self._ms())
         self._runs[run.runId] = run
-        self._track(run.whenDone())
+        self._track(self._work(run))
         if not self._accepting():
             self._end(run, RunOutcome("timeout", self._ms(), timeoutPhase="gateway_draining", stopReason="gateway_draining"))
             return run, True
@@ -192,6 +197,12 @@ class RunManager:
         self._queued.append(run)
         self._pump()
         return run, True
+
+    def _work(self, run: Run) -> Deferred:
+        """The run as in-flight work: fires when it ends; cancelling it (a shutdown out of time) stops it."""
+        work: Deferred = Deferred(lambda _: self.abort(run.request.sessionKey, run.runId, "shutdown"))
+        run.whenDone().addCallback(lambda _: None if work.called else work.callback(None))
+        return work
 
     def _pump(self) -> None:
         """Start queued runs whose session is free, in arrival order, while slots are."""
@@ -235,8 +246,8 @@ class RunManager:
         self._pump()
 
     def _end(self, run: Run, outcome: RunOutcome) -> None:
-        run._end(outcome, self._clock)
-        self._runtime.runEnded(run)
+        run._settle(outcome, self._clock)
+        self._runtime.runEnded(run).addBoth(lambda _: run._notify())
 
     # stopping ---------------------------------------------------------------------
 

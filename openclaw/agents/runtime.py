@@ -24,7 +24,7 @@ from openclaw.agents.runs import Run, RunManager, RunRequest, RunSnapshot
 from openclaw.agents.sessionkeys import main_key
 from openclaw.agents.sessions.bus import SessionBus
 from openclaw.agents.sessions.stores import SessionStores
-from openclaw.agents.turn import Turn
+from openclaw.agents.turn import RunOutcome, Turn
 from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="agents")
@@ -54,7 +54,7 @@ class AgentRuntime(MultiService):
         self.publish = publish
         self.models = ModelService(settings.models, reactor, clock)
         self.models.setServiceParent(self)
-        self.stores = SessionStores(settings.paths.stateDir, clock)
+        self.stores = SessionStores(settings.paths.stateDir, clock, settings.session.maintenance)
         self.stores.setServiceParent(self)
         self.bus = SessionBus(clock, self.mainSessionKey)
         self.runs = RunManager(self, clock, publish, track, accepting)
@@ -67,6 +67,7 @@ class AgentRuntime(MultiService):
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
+        self.stores.maintenance = settings.session.maintenance
         if "models" in changedSections:
             self.models.applySettings(settings.models)
         return True
@@ -104,12 +105,17 @@ class AgentRuntime(MultiService):
     def turn(self, run: Run, snapshot: RunSnapshot) -> Turn:
         return Turn(run, snapshot, self.stores.store(run.request.agentId), self.bus, self.models, self._clock)
 
-    def runEnded(self, run: Run) -> None:
-        """A run ended: its session row no longer lists it."""
-        request = run.request
-        d = self.stores.store(request.agentId).get(request.sessionKey)
+    def runEnded(self, run: Run) -> Deferred:
+        """A run ended: its session row records how, and no longer lists it as active. Never fails."""
+        request, outcome = run.request, run.outcome
+        store = self.stores.store(request.agentId)
+        d = store.get(request.sessionKey)
+        if outcome.startedAt is not None:  # (a run that never started only leaves the queue)
+            # a session deleted meanwhile stays deleted
+            d.addCallback(lambda entry: entry and store.touch(request.sessionKey, **_session_fields(outcome)))
         d.addCallback(self._announceEnd, run)
-        d.addErrback(lambda f: _log.failure("could not announce the end of run {runId}", f, runId=request.runId))
+        d.addErrback(lambda f: _log.failure("could not record the end of run {runId}", f, runId=request.runId))
+        return d
 
     def _announceEnd(self, entry: Any, run: Run) -> None:
         if entry is None:
@@ -203,3 +209,19 @@ class AgentRuntime(MultiService):
             "inputTokens": entry.inputTokens, "outputTokens": entry.outputTokens, "totalTokens": entry.totalTokens,
             "contextTokens": entry.contextTokens, "flags": [],
         }
+
+
+def _session_fields(outcome: RunOutcome) -> dict[str, Any]:
+    """What a session row keeps of its last run: how it ended, and the model and tokens of a completed one."""
+    if outcome.status == "ok":
+        status = "done"
+    elif outcome.status == "error":
+        status = "failed"
+    else:
+        status = "timeout" if outcome.stopReason == "timeout" else "killed"
+    fields: dict[str, Any] = {"status": status, "abortedLastRun": status == "killed"}
+    if outcome.status == "ok" and outcome.usage is not None:
+        usage = outcome.usage
+        fields.update(modelProvider=outcome.provider, model=outcome.model, inputTokens=usage.input,
+                      outputTokens=usage.output, totalTokens=usage.input + usage.output)
+    return fields

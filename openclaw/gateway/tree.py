@@ -33,7 +33,9 @@ from openclaw.logs import LogSink
 from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
-METHOD_FAMILIES = (system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat)
+METHOD_FAMILIES = (
+    system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
+)
 METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion, branches, talk, update)
 
 #: Sections the hub takes live (new connects are checked against the new settings).

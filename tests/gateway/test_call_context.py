@@ -19,7 +19,7 @@ from openclaw.protocol.errors import UNAVAILABLE, GatewayError
 
 CORE_EVENTS = [
     "connect.challenge", "tick", "health", "presence", "shutdown", "device.pair.requested", "device.pair.resolved",
-    "sessions.changed", "session.message",
+    "sessions.changed", "session.message", "agent", "chat",
 ]
 
 
@@ -38,7 +38,7 @@ class ProbeFamily:
         self.subscribers: dict[str, CallContext] = {}
         self.runs: dict[str, Deferred] = {}
         self.whenStarted: Deferred = Deferred()
-        registry.addEvent("agent")
+        registry.addEvent("test.probe")
         name = {"type": "string", "minLength": 1}
         registry.add("test.emit", scopes.READ, self.emit, closed(runId=name, count={"type": "integer"}))
         registry.add("test.subscribe", scopes.READ, self.subscribe, closed(topic=name))
@@ -125,7 +125,7 @@ async def test_hello_lists_the_registered_events_in_order(gateway):
 @pytest_twisted.ensureDeferred
 async def test_families_add_their_events(gateway, family):
     client = await gateway.connect()
-    assert client.hello["features"]["events"] == [*CORE_EVENTS, "agent"]
+    assert client.hello["features"]["events"] == [*CORE_EVENTS, "test.probe"]
 
 
 def test_an_event_is_registered_once():
@@ -138,7 +138,7 @@ def test_an_event_is_registered_once():
 @pytest_twisted.ensureDeferred
 async def test_unregistered_events_are_never_sent(gateway):
     with pytest.raises(ValueError, match="not registered"):
-        gateway.service.hub.broadcast("agent", _agent_event("r", 1, "x"))
+        gateway.service.hub.broadcast("test.probe", {"x": 1})
 
 
 @pytest_twisted.ensureDeferred

@@ -7,12 +7,17 @@ C{chat.history} and C{chat.startup}.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
 from openclaw.agents.runs import RunRequest
 from openclaw.gateway.methods import CallContext, MethodRegistry
 from openclaw.gateway.methods.targets import params_schema, resolve_target
 from openclaw.agents.runevents import assistant_message
+from openclaw.agents.sessions.defaults import session_defaults
+from openclaw.agents.sessions.display import MAX_CHARS, display_message, history_messages
 from openclaw.protocol import scopes
 from openclaw.protocol.errors import INVALID_REQUEST, GatewayError
 
@@ -43,6 +48,21 @@ ABORT_PARAMS = params_schema(
     typed={"sessionKey": _NONEMPTY, "agentId": _NONEMPTY, "runId": _NONEMPTY, "preserveSideRuns": {"type": "boolean"}},
     ignored=(),
 )
+_HISTORY_TYPED = {
+    "sessionKey": _NONEMPTY, "agentId": _NONEMPTY, "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+    "maxChars": {"type": "integer", "minimum": 1, "maximum": 500000},
+}
+HISTORY_PARAMS = params_schema(
+    required=("sessionKey",),
+    typed={**_HISTORY_TYPED, "cursor": _STRING, "offset": {"type": "integer", "minimum": 0},
+           "maxBytes": {"type": "integer", "minimum": 1}},
+    ignored=("pendingBefore", "inputRunIds", "messageId", "sessionId"),
+)
+STARTUP_PARAMS = params_schema(
+    required=("sessionKey",), typed={**_HISTORY_TYPED, "maxBytes": {"type": "integer", "minimum": 1}}, ignored=(),
+)
+#: Messages C{chat.history} returns when the request names no C{limit}.
+DEFAULT_HISTORY_LIMIT = 200
 INJECT_PARAMS = params_schema(
     required=("sessionKey", "message"),
     typed={"sessionKey": _NONEMPTY, "agentId": _NONEMPTY, "message": _NONEMPTY, "label": {"type": "string", "maxLength": 100}},
@@ -101,7 +121,93 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         })
         return {"ok": True, "messageId": entry.id}
 
+    def pending(key: str) -> dict[str, Any]:
+        """The session's queued runs, as the UI shows inputs waiting their turn."""
+        items = []
+        for runId in runtime.runs.activeRunIds(key):
+            run = runtime.runs.get(runId)
+            if run is not None and run.state == "queued":
+                items.append({"id": runId, "runId": runId, "acceptedAt": run.acceptedAt, "state": "queued",
+                              "message": {"role": "user", "content": run.request.message}})
+        return {"items": items[:20], "total": len(items)}
+
+    async def history(params: dict, ctx: CallContext) -> dict[str, Any]:
+        agentId, key = resolve_target(runtime, params.get("agentId"), params["sessionKey"])
+        if params.get("cursor") is not None:
+            return await delta(agentId, key, params)
+        return await transcript(agentId, key, params)
+
+    async def transcript(agentId: str, key: str, params: dict) -> dict[str, Any]:
+        store = runtime.stores.store(agentId)
+        limit, offset = params.get("limit", DEFAULT_HISTORY_LIMIT), params.get("offset", 0)
+        entry = await store.get(key)
+        result: dict[str, Any] = {"sessionKey": key}
+        newest = await store.transcript(key, limit + offset + 1) if entry is not None else []
+        hasMore = len(newest) > limit + offset
+        entries = newest[::-1][offset:offset + limit][::-1]
+        messages = history_messages(entries, params.get("maxChars", MAX_CHARS))
+        maxBytes = params.get("maxBytes")
+        if maxBytes is not None:
+            sizes = [len(json.dumps(m)) for m in messages]
+            while messages and sum(sizes) > maxBytes:  # the oldest go first: the screen shows the newest
+                messages.pop(0)
+                sizes.pop(0)
+                hasMore = True
+        if entry is not None:
+            result["sessionId"] = entry.sessionId
+        result.update(messages=messages, hasMore=hasMore, defaults=session_defaults(runtime.settings, agentId),
+                      pendingInputs=pending(key))
+        if hasMore:
+            result["nextOffset"] = offset + limit
+        if entry is not None:
+            result["sessionInfo"] = runtime.bus.row(entry, runtime.runs.activeRunIds(key))
+            result["deltaCursor"] = _cursor(agentId, entry.sessionId, newest[-1].seq if newest else 0)
+        return result
+
+    async def delta(agentId: str, key: str, params: dict) -> dict[str, Any]:
+        """What was appended since the cursor; C{reset} when the session is not the cursor's any more."""
+        position = _position(params["cursor"])
+        store = runtime.stores.store(agentId)
+        entry = await store.get(key)
+        if entry is None or position.get("sessionId") != entry.sessionId or position.get("agentId") != agentId:
+            return {"kind": "reset"}
+        entries = await store.transcript(key, params.get("limit", DEFAULT_HISTORY_LIMIT), after=position["lastSeq"])
+        maxChars = params.get("maxChars", MAX_CHARS)
+        messages = []
+        for added in entries:
+            shown = display_message(added, maxChars)
+            if shown is not None:
+                messages.append({"sessionKey": key, "agentId": agentId, "message": shown, "messageId": added.id,
+                                 "messageSeq": added.seq})
+        lastSeq = entries[-1].seq if entries else position["lastSeq"]
+        return {
+            "kind": "delta", "messages": messages, "deltaCursor": _cursor(agentId, entry.sessionId, lastSeq),
+            "sessionInfo": runtime.bus.row(entry, runtime.runs.activeRunIds(key)), "pendingInputs": pending(key),
+        }
+
+    async def startup(params: dict, ctx: CallContext) -> dict[str, Any]:
+        agentId, key = resolve_target(runtime, params.get("agentId"), params["sessionKey"])
+        return await transcript(agentId, key, params)
+
     registry.add("chat.send", scopes.WRITE, send, SEND_PARAMS)
     registry.add("chat.abort", scopes.WRITE, abort, ABORT_PARAMS)
     registry.add("chat.inject", scopes.ADMIN, inject, INJECT_PARAMS)
+    registry.add("chat.history", scopes.READ, history, HISTORY_PARAMS)
+    registry.add("chat.startup", scopes.READ, startup, STARTUP_PARAMS)
     registry.addEvent("chat")
+
+
+def _cursor(agentId: str, sessionId: str, lastSeq: int) -> str:
+    """An opaque position in a session's transcript, for C{chat.history} delta polls."""
+    raw = json.dumps({"agentId": agentId, "sessionId": sessionId, "lastSeq": lastSeq, "version": 1}).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _position(cursor: str) -> dict[str, Any]:
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        position = None
+    if not isinstance(position, dict) or not isinstance(position.get("lastSeq"), int):
+        raise GatewayError(INVALID_REQUEST, "invalid chat.history params: cursor is not a history cursor")
+    return position

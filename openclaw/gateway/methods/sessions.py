@@ -6,10 +6,9 @@ C{sessions.messages.subscribe} (C{session.message} events of one session), each
 held until it is undone or the connection closes.
 
 Resetting or deleting a session first stops the runs in it. A request names a
-session by C{key} (C{agent:<id>:…}, C{global}, or a short key
-scoped to C{agentId} or the default agent). The stores, the session bus and the
-runs are the agent runtime's (C{tree.agents.stores}, C{.bus}, C{.runs}); the
-session settings are the tree's current ones.
+session by C{key} (C{agent:<id>:…}, C{global}, or a short key scoped to
+C{agentId} or the default agent). The stores, the session bus, the runs and the
+current settings are the agent runtime's (C{tree.agents}).
 """
 
 from __future__ import annotations
@@ -17,11 +16,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from openclaw.agents.models import ModelConfigError
-from openclaw.agents.sessionkeys import agent_of, chat_type, main_key, scoped_key, session_kind
+from openclaw.agents.sessionkeys import chat_type, session_kind
 from openclaw.agents.sessions.defaults import session_defaults
 from openclaw.agents.sessions.entry import SessionEntry
-from openclaw.agents.settings import AgentConfigError, normalise_agent_id
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
+from openclaw.gateway.methods.targets import resolve_target
 from openclaw.protocol import scopes
 from openclaw.protocol.errors import INVALID_REQUEST, GatewayError, missing_scope
 
@@ -69,52 +68,40 @@ def register(registry: MethodRegistry, tree, shell) -> None:
     registry.addEvent("sessions.changed")
     registry.addEvent("session.message")
 
+    runtime = tree.agents
+
     def now() -> int:
-        return int(tree.hub.clock.seconds() * 1000)
+        return runtime.nowMs()
 
     def agent(requested: str | None) -> str:
         """A configured agent: C{requested}, else the default one."""
-        if requested is None:
-            return tree.settings.agents.defaultAgentId
-        try:
-            agentId = normalise_agent_id(requested)
-        except AgentConfigError as e:
-            raise _invalid(str(e)) from None
-        if tree.settings.agents.agent(agentId) is None:
-            raise _invalid(f'unknown agent id "{agentId}"')
-        return agentId
+        return resolve_target(runtime, requested, None)[0]
 
     def target(params: dict, field: str = "key") -> tuple[str, str]:
         """C{(agentId, key)} of the session the request names."""
-        requested = params.get("agentId")
-        chosen = agent(requested)
-        key = scoped_key(params[field], chosen)
-        owner = agent_of(key, chosen)
-        if requested is not None and owner != chosen:
-            raise _invalid(f"agentId {chosen} does not own session {key}")
-        return (chosen if owner == chosen else agent(owner)), key
+        return resolve_target(runtime, params.get("agentId"), params[field])
 
     def mainKey(agentId: str) -> str:
-        return main_key(agentId, tree.settings.session)
+        return runtime.mainSessionKey(agentId)
 
     def row(entry: SessionEntry) -> dict[str, Any]:
-        return entry.row(tree.agents.runs.activeRunIds(entry.key), mainKey=mainKey(entry.agentId))
+        return entry.row(runtime.runs.activeRunIds(entry.key), mainKey=mainKey(entry.agentId))
 
     def resolved(entry: SessionEntry) -> dict[str, Any]:
         """The model the session's next run uses: its override, else the agent's default."""
-        defaults = session_defaults(tree.settings, entry.agentId)
+        defaults = session_defaults(runtime.settings, entry.agentId)
         if entry.modelOverride:
             return {"modelProvider": entry.providerOverride, "model": entry.modelOverride}
         return {k: defaults[k] for k in ("modelProvider", "model") if k in defaults}
 
     def announce(entry: SessionEntry, reason: str) -> None:
-        tree.agents.bus.changed(entry, reason, entry.agentId, tree.agents.runs.activeRunIds(entry.key))
+        runtime.bus.changed(entry, reason, entry.agentId, runtime.runs.activeRunIds(entry.key))
 
     # reading ----------------------------------------------------------------------
 
     async def sessions_list(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId = agent(params.get("agentId"))
-        store = tree.agents.stores.store(agentId)
+        store = runtime.stores.store(agentId)
         limit, offset = params.get("limit", DEFAULT_LIST_LIMIT), params.get("offset", 0)
         entries, total = await store.list(
             limit, offset, search=params.get("search"), activeMinutes=params.get("activeMinutes"),
@@ -129,18 +116,18 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             result["offset"] = offset
         result.update(
             nextOffset=offset + len(entries) if more else None, hasMore=more, owners=[],
-            defaults=session_defaults(tree.settings, agentId), sessions=[row(e) for e in entries],
+            defaults=session_defaults(runtime.settings, agentId), sessions=[row(e) for e in entries],
         )
         return result
 
     async def sessions_get(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params, "key" if "key" in params else "sessionKey")
-        entries = await tree.agents.stores.store(agentId).transcript(key, params.get("limit", DEFAULT_GET_LIMIT))
+        entries = await runtime.stores.store(agentId).transcript(key, params.get("limit", DEFAULT_GET_LIMIT))
         return {"messages": [e.wireMessage() for e in entries]}
 
     async def sessions_describe(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
-        entry = await tree.agents.stores.store(agentId).get(key)
+        entry = await runtime.stores.store(agentId).get(key)
         if entry is not None:
             return {"session": row(entry)}
         if key != mainKey(agentId):
@@ -156,16 +143,16 @@ def register(registry: MethodRegistry, tree, shell) -> None:
 
     async def sessions_patch(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
-        store = tree.agents.stores.store(agentId)
-        change = _patch_change(params, now(), _model_override(params, tree.settings))
+        store = runtime.stores.store(agentId)
+        change = _patch_change(params, now(), _model_override(params, runtime.settings))
         entry = await store.patch(key, change)
         announce(entry, "patch")
         return {"ok": True, "path": store.path, "key": key, "entry": _record(entry), "resolved": resolved(entry)}
 
     async def sessions_reset(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
-        tree.agents.runs.abort(key, None, "reset")  # a fresh start leaves nothing running in the old one
-        entry = await tree.agents.stores.store(agentId).reset(key, params.get("reason", "reset"))
+        runtime.runs.abort(key, None, "reset")  # a fresh start leaves nothing running in the old one
+        entry = await runtime.stores.store(agentId).reset(key, params.get("reason", "reset"))
         announce(entry, "reset")
         return {"ok": True, "key": key, "entry": _record(entry), "resolved": resolved(entry)}
 
@@ -176,7 +163,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         agentId, key = target(params)
         if key == mainKey(agentId):
             raise _invalid(f"Cannot delete the main session ({key}).")
-        store = tree.agents.stores.store(agentId)
+        store = runtime.stores.store(agentId)
         entry = await store.get(key)
         if entry is None:
             return {"ok": True, "key": key, "deleted": False, "archived": []}
@@ -185,11 +172,11 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             raise _invalid(f"session {key} is now {entry.sessionId}, not {expected}")
         if archivedOnly and entry.archivedAt is None:
             raise _invalid(f"session {key} is not archived")
-        tree.agents.runs.abort(key, None, "delete")
+        runtime.runs.abort(key, None, "delete")
         archived = await store.delete(key, params.get("deleteTranscript", True))
         if archived is None:  # deleted meanwhile by another request
             return {"ok": True, "key": key, "deleted": False, "archived": []}
-        bus = tree.agents.bus
+        bus = runtime.bus
         bus.changed(None, "delete", agentId, sessionKey=key, sessionId=entry.sessionId)
         bus.changed(None, "delete", agentId)  # and: refresh the whole list
         return {"ok": True, "key": key, "deleted": True, "archived": archived}
@@ -200,7 +187,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         def forward(payload: dict) -> None:
             ctx.emit("sessions.changed", payload, dropIfSlow=True)
 
-        ctx.subscribe("sessions", tree.agents.bus.subscribeChanges(forward))
+        ctx.subscribe("sessions", runtime.bus.subscribeChanges(forward))
         return {"subscribed": True}
 
     def unsubscribe(params: dict, ctx: CallContext) -> dict[str, Any]:
@@ -213,7 +200,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         def forward(payload: dict) -> None:
             ctx.emit("session.message", payload)
 
-        ctx.subscribe(f"session.messages:{key}", tree.agents.bus.subscribeMessages(key, forward))
+        ctx.subscribe(f"session.messages:{key}", runtime.bus.subscribeMessages(key, forward))
         result: dict[str, Any] = {"subscribed": True, "key": key}
         if params.get("includeApprovals"):  # no approvals exist here yet: an empty replay
             result["approvalReplay"] = {"sessionKey": key, "updatedAtMs": now(), "approvals": [], "truncated": False}

@@ -56,6 +56,8 @@ async def test_agent_is_answered_twice_with_the_run_streamed_between(gateway, up
     assert assistant["content"] == [{"type": "text", "text": "Hello there!"}]
     assert (assistant["provider"], assistant["model"], assistant["stopReason"]) == ("fakeup", "fake-model", "stop")
     assert assistant["usage"]["input"] == 10
+    row = await store.get("agent:main:main")  # recorded before the final answer went out
+    assert (row.status, row.lastRunId, row.model, row.inputTokens, row.outputTokens) == ("done", "k-1", "fake-model", 10, 3)
     # the model saw the user message
     assert upstream.requests[0].body["messages"][-1] == {"role": "user", "content": "hi"}
     assert upstream.requests[0].body["model"] == "fake-model"
@@ -97,6 +99,7 @@ async def test_a_failing_upstream_ends_the_run_with_an_unavailable_final_answer(
     # the failed turn leaves the user message, which the next turn's request carries
     store = gateway.service.tree.agents.stores.store("main")
     assert [e.message["role"] for e in await store.transcript("agent:main:main")] == ["user"]
+    assert (await store.get("agent:main:main")).status == "failed"
     upstream.reply(text_reply("ok"))
     await client.call("agent", {"message": "again", "idempotencyKey": "k-4"}, expectFinal=True)
     assert [m["content"] for m in upstream.requests[-1].body["messages"]] == ["hi", "again"]

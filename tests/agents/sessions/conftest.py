@@ -1,16 +1,8 @@
-"""
-A gateway whose agent runtime carries session stores, a session bus and a record of
-active runs, as the session methods find them (C{tree.agents.stores|bus|runs}).
-"""
+"""The runs of the agent runtime as the session methods see them, set by the test."""
 
 from __future__ import annotations
 
-import pytest_twisted
-
-from openclaw.agents.sessionkeys import main_key
-from openclaw.agents.sessions.bus import SessionBus
-from openclaw.agents.sessions.stores import SessionStores
-from tests.conftest import serving, start_gateway
+import pytest
 
 
 class ActiveRuns:
@@ -28,14 +20,11 @@ class ActiveRuns:
         return self.active.pop(sessionKey, [])
 
 
-@pytest_twisted.async_yield_fixture
-async def gateway(reactor, environ, gateway_config):
-    service = start_gateway(reactor, environ, gateway_config)
-    tree = service.tree
-    agents = tree.agents
-    agents.stores = SessionStores(tree.settings.paths.stateDir, reactor)
-    agents.stores.setServiceParent(tree)
-    agents.bus = SessionBus(reactor, lambda agentId: main_key(agentId, tree.settings.session))
-    agents.runs = ActiveRuns()
-    async with serving(service, reactor) as running:
-        yield running
+@pytest.fixture
+def runs(gateway, monkeypatch) -> ActiveRuns:
+    """Stand in for the run manager's view of active runs (no model needed to have one)."""
+    recorded = ActiveRuns()
+    manager = gateway.service.tree.agents.runs
+    monkeypatch.setattr(manager, "activeRunIds", recorded.activeRunIds)
+    monkeypatch.setattr(manager, "abort", recorded.abort)
+    return recorded

@@ -43,11 +43,12 @@ def events(client, name: str) -> list[dict]:
 
 
 @pytest_twisted.ensureDeferred
-async def test_list_pages_the_agents_sessions_newest_first_with_defaults(gateway):
-    for name in ("a", "b", "c"):
+async def test_list_pages_the_agents_sessions_newest_first_with_defaults(gateway, runs):
+    for n, name in enumerate(("a", "b", "c")):
         await store(gateway).append(f"agent:main:{name}", {"role": "user", "content": "hi"})
+        await store(gateway).touch(f"agent:main:{name}", updatedAt=1_000 + n)  # (the reactor's clock may not move)
     await store(gateway, "work").touch("agent:work:main")
-    gateway.service.tree.agents.runs.active["agent:main:c"] = ["run-9"]
+    runs.active["agent:main:c"] = ["run-9"]
     client = await gateway.connect()
     first = await client.call("sessions.list", {"limit": 2})
     assert (first["count"], first["totalCount"], first["limitApplied"]) == (2, 3, 2)
@@ -93,7 +94,7 @@ async def test_get_and_describe(gateway):
                                                "chatType": "direct", "hasActiveRun": False, "activeRunIds": []}
     assert (await refused(client, "sessions.describe", {"key": "agent:main:nope"})).message == \
         "session not found: agent:main:nope"
-    assert "does not own" in (await refused(client, "sessions.describe", {"key": "agent:work:x", "agentId": "main"})).message
+    assert "belongs to agent" in (await refused(client, "sessions.describe", {"key": "agent:work:x", "agentId": "main"})).message
 
 
 @pytest_twisted.ensureDeferred
@@ -139,10 +140,9 @@ async def test_patch_marks_read_and_unread_and_overrides_the_model(gateway):
 
 
 @pytest_twisted.ensureDeferred
-async def test_reset_keeps_the_session_id_and_leaves_a_marker(gateway):
+async def test_reset_keeps_the_session_id_and_leaves_a_marker(gateway, runs):
     await store(gateway).append(MAIN, {"role": "user", "content": "before"})
     before = await store(gateway).get(MAIN)
-    runs = gateway.service.tree.agents.runs
     runs.active[MAIN] = ["run-1"]
     admin = await gateway.connect(scopes=ADMIN)
     await admin.call("sessions.subscribe", {})
@@ -158,7 +158,7 @@ async def test_reset_keeps_the_session_id_and_leaves_a_marker(gateway):
 
 
 @pytest_twisted.ensureDeferred
-async def test_delete_refuses_the_main_session_and_archives_others(gateway):
+async def test_delete_refuses_the_main_session_and_archives_others(gateway, runs):
     await store(gateway).append("agent:main:side", {"role": "user", "content": "bye"})
     sessionId = (await store(gateway).get("agent:main:side")).sessionId
     admin = await gateway.connect(scopes=ADMIN)
@@ -172,7 +172,7 @@ async def test_delete_refuses_the_main_session_and_archives_others(gateway):
     assert {k: first[k] for k in ("sessionKey", "sessionId", "agentId", "reason")} == \
         {"sessionKey": "agent:main:side", "sessionId": sessionId, "agentId": "main", "reason": "delete"}
     assert "session" not in first and "sessionKey" not in second and second["reason"] == "delete"
-    assert gateway.service.tree.agents.runs.aborted == [("agent:main:side", "delete")]
+    assert runs.aborted == [("agent:main:side", "delete")]
     again = await admin.call("sessions.delete", {"key": "agent:main:side"})
     assert (again["deleted"], again["archived"]) == (False, [])
 
