@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.logger import Logger
 
 from openclaw.agents.models import ModelChoice, ModelsSettings
@@ -267,6 +267,15 @@ class RunManager:
             active.turn.abort(reason)
             stopped.insert(0, active.runId)
         return stopped
+
+    def stopAll(self, reason: str) -> Deferred:
+        """Stop every run (the runtime is stopping); fires once the running ones have ended."""
+        for run in list(self._queued):
+            self.abort(run.request.sessionKey, run.runId, reason)
+        running = list(self._active.values())
+        for run in running:
+            self.abort(run.request.sessionKey, run.runId, reason)
+        return DeferredList([run.whenDone() for run in running], consumeErrors=True)
 
     def wait(self, runId: str, timeoutMs: int) -> "Deferred[dict[str, Any]] | dict[str, Any]":
         """

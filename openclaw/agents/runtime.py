@@ -64,6 +64,12 @@ class AgentRuntime(MultiService):
         for agent in self.settings.agents.agents:  # open the stores: health counts their sessions
             self.stores.store(agent.id)
 
+    def stopService(self) -> Deferred:
+        """Runs still going are stopped (and recorded) before the stores and the model service stop."""
+        d = self.runs.stopAll("shutdown")
+        d.addCallback(lambda _: super(AgentRuntime, self).stopService())
+        return d
+
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings

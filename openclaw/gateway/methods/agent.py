@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openclaw.agents.models import ModelConfigError
 from openclaw.agents.runs import DEFAULT_WAIT_MS, Run, RunRequest
 from openclaw.agents.turn import RunOutcome, usage_record
 from openclaw.agents.runevents import SILENT_REPLY
@@ -93,6 +94,12 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         model = params.get("model")
         if model and params.get("provider") and "/" not in model:
             model = f"{params['provider']}/{model}"
+        if model:
+            try:
+                models = runtime.settings.models
+                models.provider(models.resolve(model))
+            except ModelConfigError as e:
+                raise GatewayError(INVALID_REQUEST, f"invalid agent params: {e}") from None
         run, created = runtime.start(RunRequest(
             runId=params["idempotencyKey"], agentId=agentId, sessionKey=sessionKey, message=params["message"],
             kind="agent", queueMode=runtime.queueMode(None), timeoutSeconds=params.get("timeout") or None,

@@ -73,7 +73,10 @@ async def test_invalid_requests_fail_in_the_first_frame(gateway, upstream):
         await client.call("agent", {"message": "hi", "agentId": "nobody", "idempotencyKey": "k-2"}, expectFinal=True)
     assert unknown.value.code == "INVALID_REQUEST" and unknown.value.message == 'unknown agent id "nobody"'
     assert unknown.value.details == {"code": "UNKNOWN_AGENT_ID", "agentId": "nobody"}
-    assert [len(responses(client, "agent"))] == [2] and upstream.requests == []
+    with pytest.raises(GatewayCallError) as model:
+        await client.call("agent", {"message": "hi", "model": "nowhere/x", "idempotencyKey": "k-2"}, expectFinal=True)
+    assert model.value.message == "invalid agent params: unknown model provider 'nowhere' (in nowhere/x)"
+    assert len(responses(client, "agent")) == 3 and upstream.requests == []
 
 
 @pytest_twisted.ensureDeferred
@@ -104,3 +107,19 @@ async def test_a_failing_upstream_ends_the_run_with_an_unavailable_final_answer(
     await client.call("agent", {"message": "again", "idempotencyKey": "k-4"}, expectFinal=True)
     assert [m["content"] for m in upstream.requests[-1].body["messages"]] == ["hi", "again"]
     assert MODEL.endswith(upstream.requests[-1].body["model"])
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_run_may_name_its_model_and_session(gateway, upstream):
+    upstream.reply(text_reply("backup here"))
+    client = await operator(gateway)
+    final = await client.call("agent", {"message": "hi", "provider": "fakeup", "model": "backup-model",
+                                        "sessionKey": "side", "idempotencyKey": "k-5"}, expectFinal=True)
+    assert final["result"]["meta"]["agentMeta"]["model"] == "backup-model"
+    assert upstream.requests[0].body["model"] == "backup-model"
+    accepted = responses(client, "agent")[0]["payload"]
+    assert accepted["sessionKey"] == "agent:main:side"
+    with pytest.raises(GatewayCallError) as foreign:
+        await client.call("agent", {"message": "hi", "agentId": "main", "sessionKey": "agent:ops:x",
+                                    "idempotencyKey": "k-6"}, expectFinal=True)
+    assert foreign.value.message == 'sessionKey "agent:ops:x" belongs to agent "ops", not "main"'

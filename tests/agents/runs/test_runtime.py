@@ -113,3 +113,19 @@ async def test_health_and_status_count_the_stored_sessions(gateway, upstream):
     assert status["sessions"]["count"] == 2 and status["sessions"]["byAgent"][0]["count"] == 2
     assert {r["key"] for r in status["sessions"]["recent"]} == {KEY, "agent:main:other"}
     assert status["sessions"]["defaults"]["model"] == "fakeup/fake-model"
+
+
+@pytest_twisted.ensureDeferred
+async def test_stopping_the_runtime_stops_and_records_its_runs(gateway, upstream):
+    upstream.reply(gated_reply(Deferred(), "cut", " short"))
+    client = await operator(gateway)
+    await client.call("chat.send", {"sessionKey": KEY, "message": "running", "idempotencyKey": "t-1"})
+    await upstream.arrived(1)
+    await client.call("chat.send", {"sessionKey": KEY, "message": "queued", "idempotencyKey": "t-2"})
+    runs = gateway.service.tree.agents.runs
+    await runs.stopAll("shutdown")  # what the runtime does first when it stops
+    assert [runs.get(r).outcome.stopReason for r in ("t-1", "t-2")] == ["shutdown", "shutdown"]
+    assert runs.get("t-2").outcome.timeoutPhase == "queue"
+    store = gateway.service.tree.agents.stores.store("main")
+    assert [e.message["content"][0]["text"] for e in await store.transcript(KEY)] == ["running", "cut"]
+    assert (await store.get(KEY)).status == "killed"
