@@ -71,7 +71,8 @@ def main(argv: list[str]) -> int:
 
         text = wait_for(args.wait_text)
         if args.send is not None:
-            composer = page.locator("textarea").first
+            # the visible composer (the page keeps other, hidden text areas around)
+            composer = page.locator("textarea[placeholder^='Message']:visible").first
             composer.fill(args.send, timeout=max(1.0, deadline - time.monotonic()) * 1000)
             composer.press("Enter")
             for expected in args.expect:
