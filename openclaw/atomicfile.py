@@ -40,10 +40,12 @@ def _fsync_directory(directory: str) -> None:
 
 
 @contextlib.contextmanager
-def _temp_beside(path: str, data: bytes | str, mode: int) -> Iterator[str]:
+def temp_beside(path: str, data: bytes | str, mode: int) -> Iterator[str]:
     """
     A complete, flushed temp file with C{data} beside C{path}: yields its name;
     it is removed unless the block moved it away, and the directory is flushed.
+    A transaction over several files stages each one with it and renames them
+    only once all are written and checked.
     """
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -69,7 +71,7 @@ def replacing(path: str, data: bytes | str, mode: int = PRIVATE) -> Iterator[str
     ends without an exception the temp file replaces C{path}, otherwise it is removed.
     Missing directories are created owner-only.
     """
-    with _temp_beside(path, data, mode) as tmp:
+    with temp_beside(path, data, mode) as tmp:
         yield tmp
         os.replace(tmp, path)
 
@@ -86,7 +88,7 @@ def create_exclusively(path: str, data: bytes | str, mode: int = PRIVATE) -> Non
     of two processes racing to create it, one wins and the other gets
     C{FileExistsError} (and can read the winner's file).
     """
-    with _temp_beside(path, data, mode) as tmp:
+    with temp_beside(path, data, mode) as tmp:
         os.link(tmp, path)
 
 
@@ -114,4 +116,4 @@ def sweep_stale(directory: str) -> list[str]:
     return removed
 
 
-__all__ = ["PRIVATE", "create_exclusively", "replacing", "sweep_stale", "write_atomically"]
+__all__ = ["PRIVATE", "create_exclusively", "replacing", "sweep_stale", "temp_beside", "write_atomically"]

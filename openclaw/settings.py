@@ -409,7 +409,7 @@ def build(
         models=models,
         session=session,
         queue=queue,
-        channels=ChannelsSettings.fromConfig(effective),
+        channels=ChannelsSettings.fromConfig(effective, environ, resolved, session, agents),
     )
 
 
@@ -447,7 +447,7 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
     "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
-    "gateway.channelHealthCheckMinutes", "hooks", "channels", "cron",
+    "gateway.channelHealthCheckMinutes", "hooks", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):
 #: refused rather than ignored until they are implemented.

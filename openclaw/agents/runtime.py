@@ -10,6 +10,7 @@ requests it has open.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from twisted.application.service import MultiService
@@ -61,8 +62,11 @@ class AgentRuntime(MultiService):
 
     def startService(self) -> None:
         super().startService()
-        for agent in self.settings.agents.agents:  # open the stores: health counts their sessions
-            self.stores.store(agent.id)
+        # Health counts the sessions of the stores that exist; a store file is only
+        # created by the first session (OpenClaw's own CLI reads that file as well).
+        for agent in self.settings.agents.agents:
+            if os.path.exists(self.stores.path(agent.id)):
+                self.stores.store(agent.id)
 
     def stopService(self) -> Deferred:
         """Runs still going are stopped (and recorded) before the stores and the model service stop."""
@@ -136,8 +140,15 @@ class AgentRuntime(MultiService):
     def sessionStorePath(self, agentId: str) -> str:
         return self.stores.path(agentId)
 
+    def _opened(self, agentId: str) -> Any:
+        """The agent's session store if it is open (none: the agent has no sessions yet)."""
+        return next((s for s in self.stores.opened() if s.agentId == agentId), None)
+
     def _sessions(self, agentId: str) -> dict[str, Any]:
-        return self.stores.store(agentId).summary(int(self._clock.seconds() * 1000))
+        store = self._opened(agentId)
+        if store is None:
+            return {"path": self.sessionStorePath(agentId), "count": 0, "recent": []}
+        return store.summary(self.nowMs())
 
     def healthSummary(self) -> dict[str, Any]:
         """The agent part of the C{health} snapshot."""
@@ -185,8 +196,8 @@ class AgentRuntime(MultiService):
         now = int(self._clock.seconds() * 1000)
         byAgent, recent, total = [], [], 0
         for agent in self.settings.agents.agents:
-            store = self.stores.store(agent.id)
-            count, entries = store.summary(now)["count"], store.recent()
+            store = self._opened(agent.id)
+            count, entries = (0, []) if store is None else (store.summary(now)["count"], store.recent())
             total += count
             rows = [self._statusRow(e, now) for e in entries] if admin else []
             recent.extend(rows)

@@ -12,6 +12,8 @@ from typing import Any, Mapping
 DEFAULT_ACCOUNT = "default"
 #: Keys of a channel section that configure the channel, not its default account.
 _CHANNEL_KEYS = {"accounts", "defaultAccount", "enabled"}
+#: Alternative ways to give one credential: an account that sets one of them drops the root's.
+_CREDENTIAL_GROUPS = (("botToken", "tokenFile"), ("password", "passwordFile"))
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,32 @@ def configured_accounts(config: Mapping[str, Any]) -> list[ConfiguredAccount]:
             enabled = channelEnabled and not (isinstance(account, Mapping) and account.get("enabled") is False)
             found.append(ConfiguredAccount(channelId, str(accountId), enabled))
     return found
+
+
+def account_section(section: Mapping[str, Any], accountId: str) -> dict[str, Any]:
+    """
+    The effective keys of one account: the root's own keys, overridden key by key by
+    the named account's (so a named C{groups} or C{allowFrom} replaces the root's;
+    a named C{botToken} replaces the root's C{tokenFile} too).
+    """
+    merged = {k: v for k, v in section.items() if k not in _CHANNEL_KEYS}
+    named = section.get("accounts")
+    if accountId != DEFAULT_ACCOUNT or (isinstance(named, Mapping) and DEFAULT_ACCOUNT in named):
+        own = named.get(accountId) if isinstance(named, Mapping) else None
+        if isinstance(own, Mapping):
+            for group in _CREDENTIAL_GROUPS:
+                if any(key in own for key in group):
+                    for key in group:
+                        merged.pop(key, None)
+            merged.update({k: v for k, v in own.items() if k != "enabled"})
+    return merged
+
+
+def default_account_id(section: Mapping[str, Any], accountIds: list[str]) -> str:
+    """C{defaultAccount} when it names an account, else C{default}, else the first one."""
+    chosen = section.get("defaultAccount")
+    if isinstance(chosen, str) and chosen in accountIds:
+        return chosen
+    if DEFAULT_ACCOUNT in accountIds or not accountIds:
+        return DEFAULT_ACCOUNT
+    return accountIds[0]

@@ -1,6 +1,8 @@
 """
-The channel manager: a MultiService holding one client service per channel account.
-Channel modules register here as they are added; until then it has none to run.
+The channel manager: one L{Channel} per configured channel id, each holding one
+L{AccountRunner} per account; the durable channel store; the shared inbound
+path. Config edits apply hot: an account whose settings changed restarts alone,
+added accounts start, removed ones stop; accounts stopped by hand stay stopped.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, DeferredList, TimeoutError, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from openclaw.channels.settings import ChannelsSettings
+from openclaw.channels.channel import Channel
+from openclaw.channels.inbound import InboundPath
+from openclaw.channels.kinds import transport_factory
+from openclaw.channels.runner import AccountRunner
+from openclaw.channels.settings import AccountSettings, ChannelsSettings
+from openclaw.channels.store import ChannelStore
 from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="gateway/channels")
@@ -27,6 +35,38 @@ MAX_TIMEOUT_MS = 30000
 MAX_WARNINGS = 50
 
 
+SEND_DEDUPE_SECONDS = 300.0
+SEND_DEDUPE_MAX = 1000
+
+
+class UnknownAccount(Exception):
+    pass
+
+
+class _Shared:
+    """One Deferred's result handed to every later observer."""
+
+    def __init__(self, d: Deferred) -> None:
+        self._observers: list[Deferred] = []
+        self._result: Any = None
+        self._done = False
+        d.addBoth(self._fire)
+
+    def _fire(self, result: Any) -> None:
+        self._done, self._result = True, result
+        for o in self._observers:
+            o.callback(None) if not isinstance(result, Failure) else o.errback(result)
+        self._observers.clear()
+
+    def observe(self) -> Deferred:
+        d = Deferred()
+        if self._done:
+            d.callback(None) if not isinstance(self._result, Failure) else d.errback(self._result)
+        else:
+            self._observers.append(d)
+        return d
+
+
 def status_timeout_ms(probe: bool, timeoutMs: int | None) -> int:
     if timeoutMs is None:
         return PROBE_TIMEOUT_MS if probe else STATUS_TIMEOUT_MS
@@ -36,31 +76,75 @@ def status_timeout_ms(probe: bool, timeoutMs: int | None) -> int:
 @implementer(ISettingsConsumer)
 class ChannelManager(MultiService):
     name = "channels"
-    sections = frozenset({"channels"})
+    sections = frozenset({"channels", "agents", "session", "messages"})
     #: Set by the crash-loop breaker: starting the manager leaves every channel down
     #: until L{restoreAutoStart}; L{startChannel} still starts one on request.
     autoStartSuppressed = False
 
-    def __init__(self, settings: ChannelsSettings = ChannelsSettings()) -> None:
+    def __init__(
+        self,
+        settings: ChannelsSettings = ChannelsSettings(),
+        reactor: Any = None,
+        clock: IReactorTime | None = None,
+        stateDir: str | None = None,
+        dispatcher: Any = None,
+    ) -> None:
         super().__init__()
-        #: The configured accounts of the running snapshot.
         self.settings = settings
+        self._reactor = reactor
+        self._clock = clock if clock is not None else reactor
+        self.store = ChannelStore(stateDir, self._clock) if stateDir is not None else None
+        self.inbound = InboundPath(settings, self._clock, self.store, dispatcher, self.runner) if self.store else None
+        self._sent: dict[tuple[str, str, str], tuple[float, Any]] = {}
+        for account in settings.accounts:
+            self._add(account)
 
-    def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
-        """Channel edits apply without a gateway restart: the manager takes the new accounts."""
-        self.settings = settings.channels
-        return True
+    # building -----------------------------------------------------------------------
 
-    def suppressAutoStart(self, manualStart: str) -> None:
-        self.autoStartSuppressed = True
-        self._manualStart = manualStart
+    def _channel(self, channelId: str) -> Channel:
+        for svc in self:
+            if svc.channelId == channelId:
+                return svc
+        channel = Channel(channelId, self.settings.defaultAccounts.get(channelId, "default"), self._clock)
+        self.addService(channel)
+        return channel
+
+    def _add(self, account: AccountSettings, manuallyStopped: bool = False) -> AccountRunner:
+        transport = None
+        if account.enabled and account.configured and self.inbound is not None:
+            make = transport_factory(account.channelId)
+            transport = make(account.config, account.accountId, self._reactor, self._clock, self.store)
+        runner = AccountRunner(account, transport, self._clock, self._delivered, onConnected=self._connected)
+        runner.manuallyStopped = manuallyStopped
+        self._channel(account.channelId).adopt(runner, start=not manuallyStopped)
+        return runner
+
+    def _delivered(self, runner: AccountRunner, messages: list, offset: Any) -> Deferred:
+        return self.inbound.receiveBatch(runner, messages, offset)
+
+    def _connected(self, runner: AccountRunner) -> None:
+        """An account is (re)connected: what it left queued before a restart is handled now."""
+        if self.inbound is not None:
+            self.inbound.replay(runner.channelId, runner.accountId)
+
+    # lifecycle ----------------------------------------------------------------------
 
     def startService(self) -> None:
+        if self.store is not None:
+            self.store.startService()
         if not self.autoStartSuppressed:
             return super().startService()
         Service.startService(self)  # the manager runs; its channels wait
         for svc in self:
             self._holdBack(svc)
+
+    def stopService(self) -> Deferred:
+        if self.inbound is not None:
+            self.inbound.stop()
+        d = maybeDeferred(super().stopService)
+        if self.store is not None:
+            d.addCallback(lambda _: self.store.stopService())
+        return d
 
     def addService(self, service: Any) -> None:
         """A channel added to a running manager starts at once, unless auto-start is suppressed."""
@@ -72,6 +156,10 @@ class ChannelManager(MultiService):
         finally:
             self.running = True
         self._holdBack(service)
+
+    def suppressAutoStart(self, manualStart: str) -> None:
+        self.autoStartSuppressed = True
+        self._manualStart = manualStart
 
     def _holdBack(self, svc: Any) -> None:
         _log.warn(
@@ -88,32 +176,112 @@ class ChannelManager(MultiService):
                 if not svc.running:
                     svc.startService()
 
-    def accounts(self, channelId: str, accountId: str | None = None) -> list[Any]:
-        """The services of C{channelId} (only C{accountId}'s, when given)."""
+    # hot apply ------------------------------------------------------------------------
+
+    def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
+        """
+        The new accounts, hot: only accounts whose settings changed restart (a
+        root key changes every account of its channel); routing, session and
+        debounce settings apply to the next message.
+        """
+        new: ChannelsSettings = settings.channels
+        old, self.settings = self.settings, new
+        if self.inbound is not None:
+            self.inbound.settings = new
+        stoppedByHand = set()
+        for account in old.accounts:
+            if new.account(account.channelId, account.accountId) != account:
+                previous = self.runner(account.channelId, account.accountId)
+                if previous is not None and previous.manuallyStopped:
+                    stoppedByHand.add((account.channelId, account.accountId))
+                self._remove(account.channelId, account.accountId)
+        for account in new.accounts:
+            if old.account(account.channelId, account.accountId) != account:
+                key = (account.channelId, account.accountId)
+                runner = self._add(account, manuallyStopped=key in stoppedByHand)
+                _log.info("[{account}] settings changed; {what}", account=runner.name,
+                          what="kept stopped" if key in stoppedByHand else "restarted")
+        for channel in list(self):
+            channel.defaultAccountId = new.defaultAccounts.get(channel.channelId, "default")
+            if not channel.runners():
+                channel.disownServiceParent()
+        return True
+
+    def _remove(self, channelId: str, accountId: str) -> None:
+        runner = self.runner(channelId, accountId)
+        if runner is not None:
+            runner.disownServiceParent()  # stops it (MultiService.removeService)
+
+    # operator actions -------------------------------------------------------------------
+
+    def runner(self, channelId: str, accountId: str) -> AccountRunner | None:
+        channel = next((svc for svc in self if svc.channelId == channelId), None)
+        return None if channel is None else channel.runner(accountId)
+
+    def accounts(self, channelId: str, accountId: str | None = None) -> list[AccountRunner]:
+        """The runners of C{channelId} (only C{accountId}'s, when given)."""
         return [
-            svc for svc in self
-            if svc.channelId == channelId and accountId in (None, getattr(svc, "accountId", None))
+            r for svc in self if svc.channelId == channelId
+            for r in svc.runners() if accountId in (None, r.accountId)
         ]
 
-    def startChannel(self, channelId: str, accountId: str | None = None) -> list[Any]:
+    def startChannel(self, channelId: str, accountId: str | None = None) -> list[AccountRunner]:
         """
-        Start C{channelId}'s services (only C{accountId}'s, when given) now, suppressed
-        or not: C{channels.start}. Returns the services started; empty when there is
-        no such channel or it already runs.
+        Start C{channelId}'s accounts (only C{accountId}, when given) now, suppressed
+        or not: C{channels.start}; an account whose session ended for good (a
+        rejected token, the ladder gave up) tries again. Returns the runners
+        started; empty when there is no such account or it already runs.
         """
-        started = [svc for svc in self.accounts(channelId, accountId) if not svc.running]
-        for svc in started:
-            svc.startService()
+        started = [r for r in self.accounts(channelId, accountId) if not r.running or r.idle]
+        for r in started:
+            if r.running:
+                r.startService()
+            else:
+                self._channel(channelId).startRunner(r)
         return started
 
     def stopChannel(self, channelId: str, accountId: str | None = None) -> Deferred:
-        """Stop C{channelId}'s running services: C{channels.stop}. Fires with those stopped."""
-        running = [svc for svc in self.accounts(channelId, accountId) if svc.running]
-        d = gatherResults([maybeDeferred(svc.stopService) for svc in running], consumeErrors=True)
+        """Stop C{channelId}'s running accounts: C{channels.stop}. Fires with those stopped; they stay stopped."""
+        running = [r for r in self.accounts(channelId, accountId) if r.running]
+        for r in running:
+            r.manuallyStopped = True
+        d = gatherResults([maybeDeferred(r.stopService) for r in running], consumeErrors=True)
         return d.addCallback(lambda _: running)
 
+    # outbound ---------------------------------------------------------------------------
+
+    def send(self, channelId: str, accountId: str | None, to: str, text: str, idempotencyKey: str) -> Deferred:
+        """
+        Deliver C{text} to C{to} through one account (the channel's default when
+        C{accountId} is None), the way replies go: C{send} RPC and
+        C{openclaw message send}. The same idempotency key within 5 minutes sends once.
+        """
+        accountId = accountId or self.settings.defaultAccounts.get(channelId, "default")
+        key = (channelId, accountId, idempotencyKey)
+        known = self._sent.get(key)
+        if known is not None and self._clock.seconds() - known[0] < SEND_DEDUPE_SECONDS:
+            return known[1]()
+        runner = self.runner(channelId, accountId)
+        if runner is None or runner.transport is None:
+            raise UnknownAccount(f"no configured {channelId} account {accountId!r}")
+        chat = runner.transport.target(to)
+        d = runner.send(chat, text, None)
+        remembered = _Shared(d)
+        self._sent[key] = (self._clock.seconds(), remembered.observe)
+        while len(self._sent) > SEND_DEDUPE_MAX:
+            self._sent.pop(next(iter(self._sent)))
+        return remembered.observe().addCallback(
+            lambda _: {"channel": channelId, "accountId": accountId, "to": to, "messageId": idempotencyKey}
+        )
+
+    # status -----------------------------------------------------------------------------
+
+    def unhealthy(self) -> list[str]:
+        """C{channel:account} of every account that should serve and does not (C{/readyz})."""
+        return [r.name for svc in self for r in svc.runners() if not r.healthy()]
+
     def healthSummary(self) -> dict[str, Any]:
-        """The channel part of the C{health} snapshot, one record per running channel."""
+        """The channel part of the C{health} snapshot, one record per channel."""
         channels = {svc.channelId: svc.health() for svc in self}
         return {
             "channels": channels,

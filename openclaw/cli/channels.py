@@ -72,6 +72,10 @@ def render(result: dict[str, Any]) -> list[str]:
             lines.append(account_line(labels.get(channelId, channelId), account))
     if len(lines) == 1:
         lines.append(NO_CHANNELS)
+    for channelId in result.get("channelOrder") or []:
+        for issue in (result.get("channels") or {}).get(channelId, {}).get("statusIssues") or []:
+            lines.append(f"Problem: {labels.get(channelId, channelId)} {issue['accountId']} ({issue['kind']}): {issue['message']}")
+            lines.append(f"  fix: {issue['fix']}")
     for warning in result.get("warnings") or []:
         lines.append(f"Warning: {warning}")
     return lines

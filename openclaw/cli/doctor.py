@@ -74,6 +74,11 @@ async def _probe(reactor: Any, options: DoctorOptions) -> Finding | None:
             return Finding("gateway", INFO if target.isLoopback else WARN, f"Gateway not reachable at {target.url}: {first}")
         return Finding("gateway", ERROR, f"Gateway at {target.url}: {first}")
     elapsed = int((reactor.seconds() - started) * 1000)
+    channels = await rpc(reactor, options, "doctor", "channels.status", {})
+    issues = [issue for summary in channels.get("channels", {}).values() for issue in summary.get("statusIssues", [])]
+    if issues:
+        lines = [f"  - {i['channel']} {i['accountId']} ({i['kind']}): {i['message']}\n    fix: {i['fix']}" for i in issues]
+        return Finding("gateway", WARN, f"Gateway reachable at {target.url}; chat channels need attention:\n" + "\n".join(lines))
     if health.get("ok"):
         return Finding("gateway", OK, f"Gateway reachable at {target.url} (health ok, {elapsed} ms).")
     return Finding("gateway", WARN, f"Gateway at {target.url} reports unhealthy.")

@@ -292,7 +292,24 @@ def check_service(ctx: Context) -> list[Finding]:
     return findings
 
 
-CHECKS = (check_config, check_mode, check_reload, check_auth, check_state, check_logs, check_port, check_service)
+def check_channels(ctx: Context) -> list[Finding]:
+    """Chat channel accounts the config enables but that cannot run (no gateway needed)."""
+    from openclaw.channels.kinds import setup_hint
+    from openclaw.channels.settings import ChannelsSettings
+
+    findings = []
+    for account in ChannelsSettings.fromConfig(ctx.local.config, ctx.environ).accounts:
+        name = f"{account.channelId} {account.accountId}"
+        if account.enabled and account.problem:
+            findings.append(Finding("channels", WARN, f"{name}: {account.problem}\n  fix: {setup_hint(account.channelId)}"))
+        for problem in getattr(getattr(account.config, "policy", None), "problems", ()):
+            findings.append(Finding("channels", WARN, f"{name}: {problem}\n  fix: edit channels.{account.channelId}"))
+    return findings
+
+
+CHECKS = (
+    check_config, check_mode, check_reload, check_auth, check_state, check_logs, check_port, check_service, check_channels,
+)
 
 
 def run_checks(ctx: Context) -> list[Finding]:

@@ -26,8 +26,10 @@ Commands:
   setup         Create the config, agent workspace and session directories
   logs          Show the gateway's file log (over RPC; --follow keeps polling)
   channels      Channel accounts: channels status [--probe]
+  pairing       Chat DM pairing: pairing list [channel], pairing approve <channel> <code>
+  message       Send a chat message: message send --channel <id> --target <chat> --message <text>
   doctor        Check config, auth, port, state and service; --fix repairs what it can
-  secrets       SecretRefs: secrets reload (running gateway), secrets audit (local)
+  secrets       SecretRefs: secrets reload (running gateway); audit, configure, apply (local)
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
@@ -48,6 +50,8 @@ COMMANDS: dict[str, str] = {
     "setup": "openclaw.cli.setup",
     "logs": "openclaw.cli.logs",
     "channels": "openclaw.cli.channels",
+    "pairing": "openclaw.cli.pairing",
+    "message": "openclaw.cli.message",
     "doctor": "openclaw.cli.doctor",
     "secrets": "openclaw.cli.secrets",
 }

@@ -1,7 +1,9 @@
 """
 C{openclaw secrets reload}: ask the running gateway to resolve its SecretRefs again.
 C{openclaw secrets audit}: a local, read-only scan for plaintext secrets and refs
-that do not resolve. Neither ever prints a secret value.
+that do not resolve (config, auth-profile stores, dotenv files).
+C{configure} and C{apply} (the secrets plan) live in C{secrets_configure.py} and
+C{secrets_apply.py}. None of them ever prints a secret value.
 """
 
 from __future__ import annotations
@@ -19,10 +21,23 @@ from openclaw.cli.localconfig import read_local_config
 from openclaw.cli.options import ClientOptions, parse
 from openclaw.cli.output import fail, print_json
 from openclaw.cli.runner import run_cli, subcommand
+from openclaw.cli.secrets_apply import apply_main
+from openclaw.cli.secrets_configure import configure_main
+from openclaw.config.authprofiles import (
+    AuthProfileError,
+    agent_ids,
+    credentials,
+    legacy_path,
+    read_json_object,
+    read_store,
+    store_path,
+)
 from openclaw.config.includes import IncludeError, IncludeTree, include_roots, read_text
 from openclaw.config.secrets import (
+    SecretRef,
     SecretResolutionError,
     active_refs,
+    as_ref,
     inactive_reason,
     resolve_ref,
     sensitive_paths,
@@ -33,8 +48,13 @@ from openclaw.paths import is_placeholder
 USAGE = """Usage: openclaw secrets <command> [options]
 
 Commands:
-  reload   Re-resolve the running gateway's SecretRefs and swap them in at once
-  audit    Find plaintext secrets and unresolvable SecretRefs (prints no values)
+  reload     Re-resolve the running gateway's SecretRefs and swap them in at once
+  audit      Find plaintext secrets and unresolvable SecretRefs (prints no values)
+  configure  Interactive planner: providers, plaintext fields to SecretRefs, preflight, apply
+  apply      Apply a saved secrets plan (--from plan.json [--dry-run] [--allow-exec])
+
+Operator loop: audit --check, configure --plan-out plan.json, apply --from plan.json --dry-run,
+apply --from plan.json, audit --check, reload.
 """
 
 MAX_LISTED = 20
@@ -102,27 +122,55 @@ def _plaintext(raw: dict[str, Any], file: str) -> list[dict[str, str]]:
     return found
 
 
-def _dotenv_plaintext(directories: list[str]) -> list[dict[str, str]]:
+def _dotenv_plaintext(directories: list[str], envRefIds: set[str]) -> list[dict[str, str]]:
+    """Secret-named dotenv entries, except the variables env refs read (that is where those secrets live)."""
     found = []
     for directory in dict.fromkeys(directories):
         path = os.path.join(directory, ".env")
         values = dotenv_values(path, interpolate=False) if os.path.isfile(path) else {}
         for key, value in values.items():
-            if value and next(sensitive_paths({key: value}), None) is not None:
+            if value and key not in envRefIds and next(sensitive_paths({key: value}), None) is not None:
                 found.append(_finding("PLAINTEXT_FOUND", path, key, "plaintext secret value in a dotenv file"))
     return found
+
+
+def _auth_profiles(stateDir: str) -> tuple[list[dict[str, str]], list[tuple[str, str, SecretRef]]]:
+    """Plaintext in auth-profile stores and legacy C{auth.json} files; the stores' refs (file, jsonPath, ref)."""
+    found: list[dict[str, str]] = []
+    refs: list[tuple[str, str, SecretRef]] = []
+    for agentId in agent_ids(stateDir):
+        path = store_path(stateDir, agentId)
+        try:
+            store = read_store(path)
+            legacy = read_json_object(legacy_path(stateDir, agentId))
+        except AuthProfileError as e:
+            raise CliError(f"Secrets audit failed: {e}", "config_error")
+        for profileId, name, value in credentials(store):
+            jsonPath = f"profiles.{profileId}.{name}"
+            ref = as_ref(value)
+            if ref is not None:
+                refs.append((path, jsonPath, ref))
+            elif name in ("key", "token") and isinstance(value, str) and not is_placeholder(value):
+                found.append(_finding("PLAINTEXT_FOUND", path, jsonPath, "plaintext secret value in an auth profile; use keyRef/tokenRef"))
+        for provider, entry in (legacy or {}).items():
+            if isinstance(entry, dict) and any(isinstance(entry.get(k), str) and entry[k] for k in ("key", "token", "access")):
+                found.append(_finding("LEGACY_RESIDUE", legacy_path(stateDir, agentId), provider, "legacy auth.json credential; move it to an auth profile or a SecretRef"))
+    return found, refs
 
 
 def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
     """The audit report (never holds a secret value)."""
     local = read_local_config(environ)
     configPath = local.paths.configPath
-    findings = _plaintext(_raw_config(configPath, local.environ), configPath)
-    findings += _dotenv_plaintext([local.paths.stateDir, os.path.dirname(configPath)])
     config = dict(local.config)
     active, inactive = active_refs(config, local.environ)
+    profileFindings, profileRefs = _auth_profiles(local.paths.stateDir)
+    envRefIds = {ref.id for ref in [*active.values(), *(r for _, _, r in profileRefs)] if ref.source == "env"}
+    findings = _plaintext(_raw_config(configPath, local.environ), configPath)
+    findings += _dotenv_plaintext([local.paths.stateDir, os.path.dirname(configPath)], envRefIds)
+    findings += profileFindings
     checked = skipped = 0
-    for path, ref in active.items():
+    for file, path, ref in [(configPath, p, r) for p, r in active.items()] + profileRefs:
         if ref.source == "exec" and not allowExec:
             skipped += 1
             continue
@@ -130,12 +178,15 @@ def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
         try:
             resolve_ref(config, ref, local.environ)
         except SecretResolutionError as e:
-            findings.append(_finding("REF_UNRESOLVED", configPath, path, f"{ref.label}: {e}"))
+            findings.append(_finding("REF_UNRESOLVED", file, path, f"{ref.label}: {e}"))
     for path in inactive:
         reason = inactive_reason(config, path, local.environ) or ""
         if reason.endswith("is set"):
             findings.append(_finding("REF_SHADOWED", configPath, path, f"the ref is shadowed: {reason}"))
-    count = {code: sum(f["code"] == code for f in findings) for code in ("PLAINTEXT_FOUND", "REF_UNRESOLVED", "REF_SHADOWED")}
+    count = {
+        code: sum(f["code"] == code for f in findings)
+        for code in ("PLAINTEXT_FOUND", "REF_UNRESOLVED", "REF_SHADOWED", "LEGACY_RESIDUE")
+    }
     status = "unresolved" if count["REF_UNRESOLVED"] else "findings" if findings else "clean"
     return {
         "status": status,
@@ -144,7 +195,7 @@ def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
             "plaintextCount": count["PLAINTEXT_FOUND"],
             "unresolvedRefCount": count["REF_UNRESOLVED"],
             "shadowedRefCount": count["REF_SHADOWED"],
-            "legacyResidueCount": 0,
+            "legacyResidueCount": count["LEGACY_RESIDUE"],
         },
         "findings": findings,
     }
@@ -177,7 +228,7 @@ def audit_main(argv: list[str], environ: MutableMapping[str, str]) -> int:
     return 1 if options["check"] and report["findings"] else 0
 
 
-SUBCOMMANDS = {"reload": reload_main, "audit": audit_main}
+SUBCOMMANDS = {"reload": reload_main, "audit": audit_main, "configure": configure_main, "apply": apply_main}
 
 
 def main(argv: list[str], environ: MutableMapping[str, str]) -> int:

@@ -80,6 +80,23 @@ class SecretRef:
         return f"{self.source}:{self.provider}:{self.id}"
 
 
+def ref_problem(source: Any, provider: Any, id_: Any) -> str | None:
+    """What is wrong with the shape of a SecretRef (source, provider alias, id grammar), or None."""
+    if source not in SOURCES:
+        return f'source must be one of {", ".join(SOURCES)}'
+    if not isinstance(provider, str) or not _PROVIDER.match(provider):
+        return "provider must match [a-z][a-z0-9_-]{0,63}"
+    if not isinstance(id_, str) or not id_ or id_ == REDACTED:
+        return "id must be a non-empty string"
+    if source == "env" and not _ENV_ID.match(id_):
+        return "env id must be a variable name matching [A-Z][A-Z0-9_]{0,127}"
+    if source == "file" and id_ != "value" and not id_.startswith("/"):
+        return 'file id must be an absolute JSON pointer (or "value" for a singleValue provider)'
+    if source == "exec" and (not _EXEC_ID.match(id_) or any(part in (".", "..") for part in id_.split("/"))):
+        return "exec id must match [A-Za-z0-9][A-Za-z0-9._:/#-]{0,255} without . or .. segments"
+    return None
+
+
 def as_ref(value: Any) -> SecretRef | None:
     """The SecretRef C{value} is, or None for anything else (plaintext, missing)."""
     if isinstance(value, Mapping) and set(value) == {"source", "provider", "id"}:
@@ -470,6 +487,7 @@ __all__ = [
     "credential_values",
     "redact_config",
     "inactive_reason",
+    "ref_problem",
     "resolve_ref",
     "resolve_secrets",
     "sensitive_paths",

@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
 from openclaw.agents.runtime import AgentRuntime
+from openclaw.channels.agentdispatch import RunEngineDispatcher
 from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
@@ -82,7 +83,7 @@ class GatewayTree(MultiService):
             settings, reactor, clock, self._publish, track=shell.trackWork, accepting=lambda: self.hub.accepting,
         )
         self.agents.setServiceParent(self)
-        self.channels = ChannelManager(settings.channels)
+        self.channels = ChannelManager(settings.channels, reactor, clock, stateDir, RunEngineDispatcher(self.agents))
         self.channels.setServiceParent(self)
         self.registry = MethodRegistry()
         self.pairing = PairingStore(stateDir, clock)

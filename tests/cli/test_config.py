@@ -26,6 +26,7 @@ async def test_get_prints_values_and_redacts_secrets(cli):
 @pytest_twisted.ensureDeferred
 async def test_get_redacts_the_credential_surface_like_the_gateway(cli):
     header = "Bearer hdr-secret-123"
+    assert (await cli.run("config", "set", "models.providers.o.baseUrl", "http://127.0.0.1:9/v1")).code == 0
     assert (await cli.run("config", "set", "models.providers.o.headers.Authorization", header)).code == 0
     assert (await cli.run("config", "set", "tools.x.pass_phrase", "pp-secret-456")).code == 0
     shown = (await cli.run("config", "get", "models", "--json")).json()

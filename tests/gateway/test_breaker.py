@@ -11,21 +11,23 @@ import subprocess
 import sys
 
 import pytest
-from twisted.application.service import Service
 from twisted.internet.task import Clock
 from twisted.logger import capturedLogs
 
 from openclaw.boots import Boot, BootHistory
+from openclaw.channels import channel
 from openclaw.channels.manager import ChannelManager
+from openclaw.channels.runner import AccountRunner
+from openclaw.channels.settings import AccountSettings
 from openclaw.gateway.breaker import CrashLoopBreaker
 
 
-class Channel(Service):
-    """A channel service of the shape the manager runs (a test double: no transport)."""
+class Channel(channel.Channel):
+    """A channel with one account and no transport (nothing connects)."""
 
     def __init__(self, channelId: str) -> None:
-        self.channelId = channelId
-        self.label = channelId.upper()
+        super().__init__(channelId, "default", Clock())
+        AccountRunner(AccountSettings(channelId, "default", True), None, Clock(), None).setServiceParent(self)
 
 
 def dead_pid() -> int:

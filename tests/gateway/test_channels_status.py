@@ -11,6 +11,9 @@ from twisted.internet.task import Clock
 from zope.interface import implementer
 
 from openclaw.channels.base import IChannel
+from openclaw.channels.channel import Channel
+from openclaw.channels.runner import AccountRunner
+from openclaw.channels.settings import AccountSettings
 from openclaw.channels.manager import ChannelManager, status_timeout_ms
 from openclaw.cli.client import GatewayCallError
 
@@ -120,13 +123,15 @@ async def test_start_and_stop_one_channel(gateway):
     assert skipped == {"channel": "irc", "accountId": "default", "started": False,
                        "outcome": {"status": "skipped", "reason": "channel not configured"}}
 
-    irc = _Channel("irc", _record())
+    irc = Channel("irc", "default", Clock())
+    account = AccountRunner(AccountSettings("irc", "default", True), None, Clock(), None)
+    account.setServiceParent(irc)
     irc.setServiceParent(gateway.service.channels)  # the manager runs: so does the channel
     assert await admin.call("channels.stop", {"channel": "irc"}) == {"channel": "irc", "accountId": "default", "stopped": True}
-    assert not irc.running
+    assert not account.running
     started = await admin.call("channels.start", {"channel": "irc"})
     assert started["started"] is True and started["outcome"] == {"status": "handed-off"}
-    assert irc.running
+    assert account.running
     again = await admin.call("channels.start", {"channel": "irc"})
     assert again["outcome"] == {"status": "skipped", "reason": "already running"}
 

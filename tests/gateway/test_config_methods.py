@@ -48,7 +48,7 @@ async def test_config_get_redacts_the_whole_credential_surface(gateway, environ)
     header, privateKey, email = "Bearer hdr-secret-123", "-----BEGIN PRIVATE KEY-----\nkey-secret\n", "bot@sa.example"
     config = {
         **local_config(),
-        "models": {"providers": {"o": {"headers": {"Authorization": header}}}},
+        "models": {"providers": {"o": {"baseUrl": "http://127.0.0.1:9/v1", "headers": {"Authorization": header}}}},
         "channels": {"googlechat": {"enabled": False, "serviceAccount": {"private_key": privateKey, "client_email": email}}},
     }
     admin = await gateway.connect(scopes=ADMIN)

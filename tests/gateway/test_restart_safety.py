@@ -122,8 +122,8 @@ class _Channel(Service):
 @pytest_twisted.ensureDeferred
 async def test_a_tripped_breaker_holds_channels_back_after_a_restart(reactor, environ, monkeypatch):
     class WithAChannel(ChannelManager):
-        def __init__(self, settings) -> None:
-            super().__init__(settings)
+        def __init__(self, settings, *services) -> None:
+            super().__init__(settings, *services)
             _Channel().setServiceParent(self)
 
     monkeypatch.setattr("openclaw.gateway.tree.ChannelManager", WithAChannel)

@@ -1,6 +1,6 @@
 """
 One agent's sessions and transcripts: a SQLite file
-(C{<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite}, WAL) used through one
+(C{<stateDir>/agents/<agentId>/sessions/sessions.sqlite}, WAL) used through one
 C{adbapi} connection on its own thread (L{openclaw.sqlitepool}), so every operation
 below is one transaction, committed before its Deferred fires, and nothing blocks
 the reactor. A transcript entry that was appended survives the process being killed.
@@ -10,7 +10,7 @@ the reactor. A transcript entry that was appended survives the process being kil
 
 A reset keeps the key and the C{sessionId}, and appends a reset marker: the model's
 context starts after the newest marker. A delete removes the row and archives the
-transcript as JSON lines beside the database (C{<agentId>/sessions/}).
+transcript as JSON lines beside the database.
 
 The store also keeps, on the reactor thread, how many sessions there are and the
 most recently updated ones (L{summary}, L{recent}), so health and status can be
@@ -166,8 +166,8 @@ class SessionStore(Service):
         self.path = path
         self.agentId = agentId
         self.name = agentId
-        #: Where deleted transcripts go (C{<agentId>/sessions} beside C{<agentId>/agent}).
-        self.archiveDir = archiveDir or os.path.join(os.path.dirname(os.path.dirname(path)), "sessions")
+        #: Where deleted transcripts go (default: beside the database).
+        self.archiveDir = archiveDir or os.path.dirname(path)
         self._clock = clock
         self._pool: SQLitePool | None = None
         self._count = 0

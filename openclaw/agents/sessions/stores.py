@@ -1,7 +1,12 @@
 """
 Every agent's session store, opened when first used: C{store(agentId)} is the
-L{SessionStore} of C{<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite},
+L{SessionStore} of C{<stateDir>/agents/<agentId>/sessions/sessions.sqlite},
 started at once when this service is running (else when it starts), stopped with it.
+
+The reference gateway keeps its sessions in C{<agentId>/agent/openclaw-agent.sqlite}
+with a schema of its own, and the real OpenClaw CLI opens that file when it finds
+it in the state dir (and refuses to run on a schema it does not know), so ours has
+a name of its own.
 Every hour (on the injected clock) the opened stores are pruned by the
 C{session.maintenance} settings.
 """
@@ -55,7 +60,7 @@ class SessionStores(MultiService):
 
     def path(self, agentId: str) -> str:
         """Where agent C{agentId}'s sessions live (an invalid id raises L{AgentConfigError})."""
-        return os.path.join(self._stateDir, "agents", normalise_agent_id(agentId), "agent", "openclaw-agent.sqlite")
+        return os.path.join(self._stateDir, "agents", normalise_agent_id(agentId), "sessions", "sessions.sqlite")
 
     def store(self, agentId: str) -> SessionStore:
         agentId = normalise_agent_id(agentId)

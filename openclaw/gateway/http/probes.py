@@ -47,7 +47,9 @@ class Probes:
     @app.route("/readyz", methods=None)
     def ready(self, request: IRequest) -> bytes:
         def render(r: IRequest) -> bytes:
-            failing = [] if self._hub.accepting else ["shutdown"]
+            failing = ([] if self._hub.accepting else ["shutdown"]) + [
+                f"channel:{name}" for name in self._hub.channels.unhealthy()
+            ]
             body: dict[str, Any] = {"ready": not failing}
             if self._detailed(r):
                 body.update(failing=failing, uptimeMs=self._hub.uptimeMs())

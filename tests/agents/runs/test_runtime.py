@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest_twisted
 from twisted.internet.defer import Deferred
@@ -103,12 +104,15 @@ async def test_reloaded_models_and_agents_apply_to_new_runs_only(gateway, upstre
 async def test_health_and_status_count_the_stored_sessions(gateway, upstream):
     upstream.reply(text_reply("a"), text_reply("b"))
     client = await operator(gateway)
+    before = await client.call("health", {"probe": True})
+    assert before["sessions"]["count"] == 0
+    assert not os.path.exists(before["sessions"]["path"])  # no store file until a session exists
     for key, runId in (("main", "n-1"), ("other", "n-2")):
         await client.call("agent", {"message": "hi", "sessionKey": key, "idempotencyKey": runId}, expectFinal=True)
     health = await client.call("health", {"probe": True})
     assert health["sessions"]["count"] == 2
     assert {r["key"] for r in health["sessions"]["recent"]} == {KEY, "agent:main:other"}
-    assert health["sessions"]["path"].endswith("agents/main/agent/openclaw-agent.sqlite")
+    assert health["sessions"]["path"].endswith("agents/main/sessions/sessions.sqlite")
     status = await client.call("status")
     assert status["sessions"]["count"] == 2 and status["sessions"]["byAgent"][0]["count"] == 2
     assert {r["key"] for r in status["sessions"]["recent"]} == {KEY, "agent:main:other"}
