@@ -102,9 +102,10 @@ async def test_agent_prints_the_reply_streamed_by_the_upstream(interop, upstream
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the real `openclaw sessions` reads <stateDir>/agents/<id>/agent/openclaw-agent.sqlite itself (no gateway "
-        "call) and refuses any file not in OpenClaw's agent-database schema: our session store writes its own "
-        "tables with user_version 0 ('uses schema version 0; run openclaw doctor --fix')"
+        "the real `openclaw sessions` lists sessions by reading OpenClaw's own agent database "
+        "(<stateDir>/agents/<id>/agent/openclaw-agent.sqlite, schema version 23) itself, without asking the "
+        "gateway; our session store keeps its own file (<stateDir>/agents/<id>/sessions/sessions.sqlite), so "
+        "the real CLI finds no session"
     ),
 )
 @pytest_twisted.ensureDeferred
