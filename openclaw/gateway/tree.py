@@ -24,6 +24,9 @@ from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import (
     agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, sessions, system,
 )
+from openclaw.gateway.methods import (  # what the Control UI's chat screen asks for
+    agents, approvals, branches, companion, cron, models, progresscards, questions, talk, update,
+)
 from openclaw.gateway.pairing import PairingStore
 from openclaw.settings import GatewaySettings
 from openclaw.gateway.site import make_port_factory
@@ -34,6 +37,7 @@ from openclaw.reloadable import ISettingsConsumer
 METHOD_FAMILIES = (
     system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
 )
+METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion, branches, talk, update)
 
 #: Sections the hub takes live (new connects are checked against the new settings).
 _HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets"})

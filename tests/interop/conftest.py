@@ -85,13 +85,19 @@ def interop_config(real: RealOpenClaw, port: int) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="module")
+def interop_extra_config() -> dict[str, Any]:
+    """Top-level config sections a test module adds (override it in the module)."""
+    return {}
+
+
 @pytest_twisted.async_yield_fixture(scope="module")
-async def interop(reactor, real_openclaw, tmp_path_factory):
+async def interop(reactor, real_openclaw, tmp_path_factory, interop_extra_config):
     root = Path(tmp_path_factory.mktemp("interop"))
     site = Install(root)
     held = HeldPorts()  # module scope: the fixture holds its port itself
     port = held.reserve()
-    site.write_config(interop_config(real_openclaw, port))
+    site.write_config({**interop_config(real_openclaw, port), **interop_extra_config})
     env = Interop(reactor, real_openclaw, site, port)
     try:
         env.gateway = spawn(reactor, [OPENCLAW, "gateway"], site.env, root, name="our gateway")

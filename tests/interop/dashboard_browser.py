@@ -4,11 +4,16 @@ object on stdout. Run as a child process by the interop tests (Playwright's sync
 API blocks, so it must not run on the test's reactor).
 
     python dashboard_browser.py URL --chromium /usr/bin/chromium --wait-text TEXT... \
-        [--timeout S] [--screenshot PNG]
+        [--send MESSAGE --expect TEXT...] [--timeout S] [--screenshot PNG]
+
+With C{--send}, once every C{--wait-text} appeared the message is typed into the
+chat composer and sent with Enter; then each C{--expect} text is waited for in
+turn, and a line C{expected: TEXT} goes to stderr the moment it shows, so the test
+can act while the page is in that state (release a held upstream, say).
 
 The report: every WebSocket frame (C{sent}/C{received}, parsed JSON), the page's
-visible text once every C{--wait-text} appeared (or the timeout passed), console
-errors, and the HTTP requests that failed (status >= 400).
+visible text at the end (or when the timeout passed), console errors, and the HTTP
+requests that failed (status >= 400).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--chromium", required=True)
     parser.add_argument("--wait-text", action="append", default=[])
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--send")
+    parser.add_argument("--expect", action="append", default=[])
     parser.add_argument("--screenshot")
     args = parser.parse_args(argv)
 
@@ -54,12 +61,25 @@ def main(argv: list[str]) -> int:
         page.on("response", lambda r: failed.append({"url": r.url, "status": r.status, "authorization": bool(r.request.headers.get("authorization"))}) if r.status >= 400 else None)
         page.goto(args.url)
         deadline = time.monotonic() + args.timeout
-        text = ""
-        while True:
-            text = page.inner_text("body")
-            if all(w in text for w in args.wait_text) or time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(250)
+
+        def wait_for(texts: list[str]) -> str:
+            while True:
+                text = page.inner_text("body")
+                if all(w in text for w in texts) or time.monotonic() > deadline:
+                    return text
+                page.wait_for_timeout(100)
+
+        text = wait_for(args.wait_text)
+        if args.send is not None:
+            # the visible composer (the page keeps other, hidden text areas around)
+            composer = page.locator("textarea[placeholder^='Message']:visible").first
+            composer.fill(args.send, timeout=max(1.0, deadline - time.monotonic()) * 1000)
+            composer.press("Enter")
+            for expected in args.expect:
+                text = wait_for([expected])
+                if expected not in text:
+                    break
+                print(f"expected: {expected}", file=sys.stderr, flush=True)
         if args.screenshot:
             page.screenshot(path=args.screenshot)
         browser.close()
