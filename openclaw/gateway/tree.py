@@ -36,8 +36,10 @@ from openclaw.reloadable import ISettingsConsumer
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
 METHOD_FAMILIES = (
     system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
+    agents, models, branches,
+    # features this gateway does not run, answered as the reference answers when they are empty or off
+    approvals, questions, cron, progresscards, companion, talk, update,
 )
-METHOD_FAMILIES += (agents, models, approvals, questions, cron, progresscards, companion, branches, talk, update)
 
 #: Sections the hub takes live (new connects are checked against the new settings).
 _HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets"})
