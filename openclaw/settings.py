@@ -16,6 +16,8 @@ from typing import Any, Callable, Mapping
 from openclaw import paths as P
 from openclaw.agents.models import ModelConfigError, ModelsSettings
 from openclaw.agents.settings import AgentsSettings, QueueSettings, SessionSettings
+from openclaw.agents.tools.policy import ToolsSettings
+from openclaw.agents.workspace import BootstrapLimits
 from openclaw.channels.settings import ChannelsSettings
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
@@ -140,6 +142,8 @@ class GatewaySettings:
     models: ModelsSettings = field(default_factory=lambda: ModelsSettings.fromConfig({}, SecretsSnapshot(), {}))
     session: SessionSettings = SessionSettings()
     queue: QueueSettings = QueueSettings()
+    tools: ToolsSettings = ToolsSettings()
+    bootstrap: BootstrapLimits = BootstrapLimits()
     channels: ChannelsSettings = ChannelsSettings()
 
     @property
@@ -375,6 +379,8 @@ def build(
         models = ModelsSettings.fromConfig(effective, resolved, environ)
         session = SessionSettings.fromConfig(effective)
         queue = QueueSettings.fromConfig(effective)
+        tools = ToolsSettings.fromConfig(effective)
+        bootstrap = BootstrapLimits.fromConfig(effective)
     except ModelConfigError as e:
         raise StartupError(f"Gateway failed to start: Invalid config: {e}", EX_CONFIG) from None
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
@@ -410,6 +416,8 @@ def build(
         models=models,
         session=session,
         queue=queue,
+        tools=tools,
+        bootstrap=bootstrap,
         channels=ChannelsSettings.fromConfig(effective, environ, resolved, session, agents),
     )
 

@@ -26,11 +26,10 @@ from openclaw.agents.sessionkeys import main_key
 from openclaw.agents.sessions.bus import SessionBus
 from openclaw.agents.sessions.stores import SessionStores
 from openclaw.agents.tools.base import ToolContext
-from openclaw.agents.tools.policy import ToolsSettings
 from openclaw.agents.tools.registry import ToolRegistry, default_registry
 from openclaw.agents.tools.toolbox import Toolbox
 from openclaw.agents.turn import RunOutcome, Turn
-from openclaw.agents.workspace import BootstrapLimits, Workspace, workspace_path
+from openclaw.agents.workspace import Workspace, workspace_path
 from openclaw.reloadable import ISettingsConsumer
 
 _log = Logger(namespace="agents")
@@ -93,8 +92,8 @@ class AgentRuntime(MultiService):
         return True
 
     def _takeToolSettings(self, settings: Any) -> None:
-        self.toolSettings = ToolsSettings.fromConfig(settings.config)
-        self._bootstrap = BootstrapLimits.fromConfig(settings.config)
+        self.toolSettings = settings.tools
+        self._bootstrap = settings.bootstrap
 
     def toolContext(self, agentId: str, sessionKey: str) -> ToolContext:
         """Where a tool called for C{agentId} in C{sessionKey} runs, under the current settings."""

@@ -54,6 +54,7 @@ RULES: dict[str, Rule] = {
     # agents, automation
     "agent": Rule(HOT, "agents"),
     "agents": Rule(HOT, "agents"),
+    "tools": Rule(HOT, "agents"),
     "agent.heartbeat": Rule(HOT, "agents"),
     "hooks": Rule(HOT, "hooks"),
     "cron": Rule(HOT, "cron"),
@@ -66,7 +67,7 @@ RULES: dict[str, Rule] = {
     **{
         name: Rule(NONE)
         for name in (
-            "routing", "tools", "browser", "skills", "audio",
+            "routing", "browser", "skills", "audio",
             "talk", "ui", "identity", "auth", "broadcast", "approvals",
             "memory", "diagnostics", "update",
         )

@@ -93,15 +93,19 @@ def test_queue_mode_by_channel():
         QueueSettings.fromConfig({"messages": {"queue": {"mode": "later"}}})
 
 
-def test_a_bad_section_refuses_start_up_with_the_config_exit_code(tmp_path):
+@pytest.mark.parametrize("section, message", [
+    ('"session": {"dmScope": "nobody"}', "session.dmScope must be one of"),
+    ('"tools": {"profile": "everything"}', "tools.profile must be one of"),
+])
+def test_a_bad_section_refuses_start_up_with_the_config_exit_code(tmp_path, section, message):
     from openclaw import paths as P
     from openclaw.config.load import load_source
     from openclaw.settings import EX_CONFIG, StartupError, build
 
     config = tmp_path / "c.json"
-    config.write_text('{"gateway": {"mode": "local"}, "session": {"dmScope": "nobody"}}')
+    config.write_text('{"gateway": {"mode": "local"}, %s}' % section)
     environ = {"HOME": str(tmp_path), "OPENCLAW_STATE_DIR": str(tmp_path / "s"), "OPENCLAW_CONFIG_PATH": str(config)}
     paths = P.Paths.fromEnvironment(environ)
     with pytest.raises(StartupError) as e:
         build({}, environ, paths, load_source(str(config), environ))
-    assert e.value.exitCode == EX_CONFIG and "session.dmScope must be one of" in e.value.message
+    assert e.value.exitCode == EX_CONFIG and message in e.value.message

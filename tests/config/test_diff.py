@@ -36,7 +36,7 @@ def test_changed_paths_recurse_objects_and_compare_arrays_whole():
         ("models.providers", HOT),
         ("session.scope", HOT),
         ("messages.queue.mode", HOT),
-        ("tools.profile", NONE),
+        ("tools.profile", HOT),
         ("plugins.entries", RESTART),
         ("discovery.mdns", RESTART),
         ("somethingNew.key", RESTART),
