@@ -1,16 +1,18 @@
 """
-The one-thread SQLite pool the gateway's stores share (pairing, sessions): one
-C{adbapi} connection on its own thread, so each store operation is one transaction
-and nothing blocks the reactor. The store's directory is created and the thread is
-joined off the reactor too.
+The one-thread SQLite pool the gateway's stores share (pairing, sessions,
+channels): one C{adbapi} connection on its own thread, so each store operation is
+one transaction and nothing blocks the reactor. The store's directory is created
+and the thread is joined off the reactor too. L{SQLiteStore} is the service around
+one such pool.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Callable
+from typing import Callable, Sequence
 
+from twisted.application.service import Service
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
@@ -36,3 +38,33 @@ class SQLitePool(adbapi.ConnectionPool):
                 self._reactor.removeSystemEventTrigger(getattr(self, trigger))
                 setattr(self, trigger, None)
         return deferToThreadPool(self._reactor, self._reactor.getThreadPool(), self.finalClose)
+
+
+class SQLiteStore(Service):
+    """
+    A service that owns an L{SQLitePool} on its C{path} while it runs. Each
+    connection is put in WAL mode with the store's C{synchronous} level, then its
+    C{schema} statements run.
+    """
+
+    path: str
+    schema: Sequence[str] = ()
+    #: C{NORMAL} survives a crash of the process; C{FULL} also a loss of power.
+    synchronous = "NORMAL"
+    _pool: SQLitePool | None = None
+
+    def startService(self) -> None:
+        super().startService()
+        self._pool = SQLitePool(self.path, self._opened)
+
+    def stopService(self) -> Deferred | None:
+        super().stopService()
+        pool, self._pool = self._pool, None
+        return None if pool is None else pool.close()
+
+    def _opened(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        for statement in self.schema:
+            conn.execute(statement)
+        conn.commit()

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import orjson
-from twisted.application.service import Service
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
 
 from openclaw.channels.base import InboundMessage
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
-from openclaw.sqlitepool import SQLitePool
+from openclaw.sqlitepool import SQLiteStore
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -83,29 +81,14 @@ def new_code(taken: Iterable[str] = ()) -> str:
             return code
 
 
-class ChannelStore(Service):
+class ChannelStore(SQLiteStore):
     name = "channel-store"
+    schema = _SCHEMA
+    synchronous = "FULL"  # a commit acknowledges a message: it must survive power loss
 
     def __init__(self, stateDir: str, clock: IReactorTime) -> None:
         self.path = os.path.join(stateDir, "channels", "channels.sqlite")
         self._clock = clock
-        self._pool: SQLitePool | None = None
-
-    def startService(self) -> None:
-        super().startService()
-        self._pool = SQLitePool(self.path, self._opened)
-
-    def stopService(self) -> Deferred | None:
-        super().stopService()
-        pool, self._pool = self._pool, None
-        return None if pool is None else pool.close()
-
-    def _opened(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # a commit acknowledges a message: it must survive power loss
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.commit()
 
     def _run(self, operation: Callable[..., Any], *args: Any) -> Deferred:
         nowMs = int(self._clock.seconds() * 1000)

@@ -24,20 +24,18 @@ import hashlib
 import hmac
 import os
 import secrets
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Callable, Iterable, Mapping
 
 import orjson
-from twisted.application.service import Service
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
 
 from openclaw.protocol import scopes as S
 from openclaw.protocol.device import normalize_metadata
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
-from openclaw.sqlitepool import SQLitePool
+from openclaw.sqlitepool import SQLiteStore
 
 PENDING_TTL_MS = 5 * 60_000
 #: A silent pairing younger than this is never pruned as superseded.
@@ -357,29 +355,13 @@ class StoreNotRunning(GatewayError):
         super().__init__(UNAVAILABLE, "pairing store is not running; retry once the gateway is up", retryable=True)
 
 
-class PairingStore(Service):
+class PairingStore(SQLiteStore):
     name = "pairing"
+    schema = _SCHEMA
 
     def __init__(self, stateDir: str, clock: IReactorTime) -> None:
         self.path = os.path.join(stateDir, "devices", "pairing.sqlite")
         self._clock = clock
-        self._pool: SQLitePool | None = None
-
-    def startService(self) -> None:
-        super().startService()
-        self._pool = SQLitePool(self.path, self._opened)
-
-    def stopService(self) -> Deferred | None:
-        super().stopService()
-        pool, self._pool = self._pool, None
-        return None if pool is None else pool.close()
-
-    def _opened(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.commit()
 
     def _run(self, operation: Callable[..., Any], *args: Any) -> Deferred:
         nowMs = int(self._clock.seconds() * 1000)

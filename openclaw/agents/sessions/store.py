@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import datetime
 import os
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import orjson
-from twisted.application.service import Service
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -35,7 +33,7 @@ from twisted.logger import Logger
 from openclaw.agents.sessions.entry import MESSAGE, RESET, SessionEntry, TranscriptEntry, reset_message
 from openclaw.agents.sessions.maintenance import prune_keys
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
-from openclaw.sqlitepool import SQLitePool
+from openclaw.sqlitepool import SQLiteStore
 
 #: How many of the most recently updated sessions the store keeps in memory.
 RECENT = 10
@@ -157,10 +155,12 @@ class _ListFilter:
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-class SessionStore(Service):
+class SessionStore(SQLiteStore):
     """The sessions and transcripts of agent C{agentId}, in the SQLite file C{path}."""
 
     log = Logger()
+
+    schema = _SCHEMA
 
     def __init__(self, path: str, clock: IReactorTime, agentId: str = "main", archiveDir: str | None = None) -> None:
         self.path = path
@@ -169,7 +169,6 @@ class SessionStore(Service):
         #: Where deleted transcripts go (default: beside the database).
         self.archiveDir = archiveDir or os.path.dirname(path)
         self._clock = clock
-        self._pool: SQLitePool | None = None
         self._count = 0
         self._recent: list[SessionEntry] = []
 
@@ -177,23 +176,9 @@ class SessionStore(Service):
 
     def startService(self) -> None:
         super().startService()
-        self._pool = SQLitePool(self.path, self._opened)
         self._run(lambda tx: (tx.count(), tx.recent())).addCallbacks(
             self._loaded, lambda f: self.log.failure("could not read the session store {path}", f, path=self.path)
         )
-
-    def stopService(self) -> Deferred | None:
-        super().stopService()
-        pool, self._pool = self._pool, None
-        return None if pool is None else pool.close()
-
-    @staticmethod
-    def _opened(conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.commit()
 
     def _nowMs(self) -> int:
         return int(self._clock.seconds() * 1000)
