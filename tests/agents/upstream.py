@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, Union
 
 import pytest
+import pytest_twisted
 
 from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.task import Clock
@@ -195,3 +196,13 @@ async def cancel_after_first(kind: type, start: Callable[[Events], Deferred]) ->
     done.cancel()
     with pytest.raises(CancelledError):
         await done
+
+
+@pytest_twisted.async_yield_fixture
+async def upstream(reactor):
+    """An SSE upstream on 127.0.0.1 for one test (its C{base} URL set); import it as a fixture."""
+    fake = FakeUpstream(b"text/event-stream")
+    port = serve(reactor, fake)
+    fake.base = base_url(port)
+    yield fake
+    await port.stopListening()

@@ -12,7 +12,8 @@ import pytest_twisted
 from twisted.internet.defer import Deferred, ensureDeferred
 
 from tests.agents.runs.conftest import MODEL, chunk, text_reply
-from tests.agents.upstream import FakeUpstream, Reply, base_url, serve
+from tests.agents.upstream import Reply
+from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.channels.ircserver import CHANNEL, IrcServer, connect_user, require_ngircd
 from tests.cli.conftest import cli  # noqa: F401 (fixture)
 from tests.e2e.conftest import launcher  # noqa: F401 (fixture)
@@ -24,15 +25,6 @@ def server(reactor, tmp_path, ports):
     running = IrcServer(reactor, str(tmp_path), ports.reserve())
     yield running
     pytest_twisted.blockon(ensureDeferred(running.stop()))
-
-
-@pytest_twisted.async_yield_fixture
-async def upstream(reactor):
-    fake = FakeUpstream(b"text/event-stream")
-    port = serve(reactor, fake)
-    fake.base = base_url(port)
-    yield fake
-    await port.stopListening()
 
 
 def configure(cli, server, upstream, **irc) -> None:

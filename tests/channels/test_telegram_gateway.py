@@ -10,7 +10,8 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 
 from tests.agents.runs.conftest import MODEL, chunk, text_reply
-from tests.agents.upstream import FakeUpstream, Reply, base_url, serve as serve_upstream
+from tests.agents.upstream import Reply
+from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.channels.botapi import BotApi, private, serve
 from tests.cli.conftest import cli  # noqa: F401 (fixture)
 from tests.e2e.conftest import launcher  # noqa: F401 (fixture)
@@ -25,15 +26,6 @@ async def api(reactor):
     double.root = f"http://127.0.0.1:{port.getHost().port}"
     yield double
     double.closePolls()
-    await port.stopListening()
-
-
-@pytest_twisted.async_yield_fixture
-async def upstream(reactor):
-    fake = FakeUpstream(b"text/event-stream")
-    port = serve_upstream(reactor, fake)
-    fake.base = base_url(port)
-    yield fake
     await port.stopListening()
 
 

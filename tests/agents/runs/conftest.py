@@ -13,7 +13,8 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
-from tests.agents.upstream import FAILSAFE_SECONDS, FakeUpstream, Reply, base_url, serve, sse
+from tests.agents.upstream import FAILSAFE_SECONDS, Reply, sse
+from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.conftest import local_config, serving, start_gateway
 
 MODEL = "fakeup/fake-model"
@@ -88,15 +89,6 @@ class RetryClock(Clock):
 @pytest.fixture
 def clock(reactor) -> RetryClock:
     return RetryClock(reactor)
-
-
-@pytest_twisted.async_yield_fixture
-async def upstream(reactor):
-    fake = FakeUpstream(b"text/event-stream")
-    port = serve(reactor, fake)
-    fake.base = base_url(port)
-    yield fake
-    await port.stopListening()
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import pytest_twisted
 
 from openclaw.cli.client import GatewayCallError
 from tests.agents.runs.conftest import DONE, RetryClock, chunk, operator, run_config, run_events, text_reply
-from tests.agents.upstream import FakeUpstream, Reply, base_url, serve, sse
+from tests.agents.upstream import Reply, sse
+from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.conftest import serving, start_gateway
 
 
@@ -59,15 +60,6 @@ def anthropic_reply(*blocks: tuple[str, Any], stop: str) -> Reply:
 def tools_config() -> dict:
     """Override in a test with C{@pytest.mark.parametrize} for other C{tools} settings."""
     return {}
-
-
-@pytest_twisted.async_yield_fixture
-async def upstream(reactor):
-    fake = FakeUpstream(b"text/event-stream")
-    port = serve(reactor, fake)
-    fake.base = base_url(port)
-    yield fake
-    await port.stopListening()
 
 
 @pytest_twisted.async_yield_fixture
