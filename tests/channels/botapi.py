@@ -7,6 +7,8 @@ until updates are queued or its timeout passes, and scripted failures.
 
 from __future__ import annotations
 
+import pytest_twisted
+
 import json
 from typing import Any
 
@@ -149,3 +151,14 @@ def private(text: str, userId: int = 42, **extra) -> dict:
 def group(text: str, chatId: int = -1001234567890, userId: int = 42, **extra) -> dict:
     return {"message_id": 2, "from": {"id": userId, "is_bot": False, "first_name": "Ada"},
             "chat": {"id": chatId, "type": "supergroup", "title": "Team"}, "date": 0, "text": text, **extra}
+
+
+@pytest_twisted.async_yield_fixture
+async def api(reactor, bot_token):
+    """A Bot API double on 127.0.0.1 for C{bot_token} (a fixture of the importing module)."""
+    double = BotApi(reactor, bot_token)
+    port = serve(reactor, double)
+    double.root = f"http://127.0.0.1:{port.getHost().port}"
+    yield double
+    double.closePolls()
+    await port.stopListening()

@@ -16,7 +16,8 @@ import treq
 
 from openclaw.channels.settings import ChannelsSettings
 from openclaw.cli.client import GatewayCallError
-from tests.channels.botapi import BotApi, private, serve
+from tests.channels.botapi import private
+from tests.channels.botapi import api  # noqa: F401 (fixture)
 from tests.channels.support import EchoDispatcher, manager_for
 from tests.conftest import local_config
 
@@ -24,14 +25,9 @@ TOKEN = "5555:METHODS-token-abcdefghijklmnop"
 ADMIN = ("operator.admin", "operator.read", "operator.write")
 
 
-@pytest_twisted.async_yield_fixture
-async def api(reactor):
-    double = BotApi(reactor, TOKEN)
-    port = serve(reactor, double)
-    double.root = f"http://127.0.0.1:{port.getHost().port}"
-    yield double
-    double.closePolls()
-    await port.stopListening()
+@pytest.fixture
+def bot_token() -> str:
+    return TOKEN
 
 
 @pytest.fixture

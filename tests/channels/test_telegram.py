@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from tests.channels.botapi import BotApi, group, private, serve
+from tests.channels.botapi import group, private
+from tests.channels.botapi import api  # noqa: F401 (fixture)
 from tests.channels.support import EchoDispatcher, manager_for
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuv"
 
 
-@pytest_twisted.async_yield_fixture
-async def api(reactor):
-    double = BotApi(reactor, TOKEN)
-    port = serve(reactor, double)
-    double.root = f"http://127.0.0.1:{port.getHost().port}"
-    yield double
-    double.closePolls()
-    await port.stopListening()
+@pytest.fixture
+def bot_token() -> str:
+    return TOKEN
 
 
 def telegram_config(api, **extra) -> dict:

@@ -6,27 +6,24 @@ restart the queued message is run again and answered exactly once.
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
 from tests.agents.runs.conftest import MODEL, chunk, text_reply
 from tests.agents.upstream import Reply
 from tests.agents.upstream import upstream  # noqa: F401 (fixture)
-from tests.channels.botapi import BotApi, private, serve
+from tests.channels.botapi import private
+from tests.channels.botapi import api  # noqa: F401 (fixture)
 from tests.cli.conftest import cli  # noqa: F401 (fixture)
 from tests.e2e.conftest import launcher  # noqa: F401 (fixture)
 
 TOKEN = "4242:GATEWAY-test-token-abcdefghijkl"
 
 
-@pytest_twisted.async_yield_fixture
-async def api(reactor):
-    double = BotApi(reactor, TOKEN)
-    port = serve(reactor, double)
-    double.root = f"http://127.0.0.1:{port.getHost().port}"
-    yield double
-    double.closePolls()
-    await port.stopListening()
+@pytest.fixture
+def bot_token() -> str:
+    return TOKEN
 
 
 @pytest_twisted.ensureDeferred
