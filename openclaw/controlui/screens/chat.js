@@ -152,7 +152,8 @@ export function mount({ gw }, root) {
   }
 
   function onAgent(payload) {
-    if (payload.stream !== "tool" || payload.sessionKey !== sessionKey()) return;
+    // tool events reach only the connection that started the run (and carry no session key)
+    if (payload.stream !== "tool" || !runs.has(payload.runId)) return;
     const run = runView(payload.runId);
     const d = payload.data || {};
     const state = d.phase === "result" ? (d.isError ? "error" : "done") : "running";
