@@ -58,7 +58,6 @@ class AgentRuntime(MultiService):
         self._clock = clock
         #: The tools every run, C{/tools/invoke} and C{tools.invoke} draw from.
         self.tools: ToolRegistry = default_registry()
-        self._takeToolSettings(settings)
         #: C{(event, payload, dropIfSlow=False)}: an event to every client that may see it.
         self.publish = publish
         self.models = ModelService(settings.models, reactor, clock)
@@ -85,20 +84,15 @@ class AgentRuntime(MultiService):
     def applySettings(self, settings: Any, changedSections: frozenset[str]) -> bool:
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
-        self._takeToolSettings(settings)
         self.stores.maintenance = settings.session.maintenance
         if "models" in changedSections:
             self.models.applySettings(settings.models)
         return True
 
-    def _takeToolSettings(self, settings: Any) -> None:
-        self.toolSettings = settings.tools
-        self._bootstrap = settings.bootstrap
-
     def toolContext(self, agentId: str, sessionKey: str) -> ToolContext:
         """Where a tool called for C{agentId} in C{sessionKey} runs, under the current settings."""
         return ToolContext(
-            agentId, sessionKey, workspace_path(self.settings.agents, agentId), self.toolSettings, self._reactor,
+            agentId, sessionKey, workspace_path(self.settings.agents, agentId), self.settings.tools, self._reactor,
             self._clock, self,
         )
 
@@ -132,7 +126,7 @@ class AgentRuntime(MultiService):
         return RunSnapshot(
             models=s.models, choice=choice, session=s.session, timeoutSeconds=timeout, systemPrompt=request.extraSystemPrompt,
             toolbox=Toolbox(self.tools, context),
-            workspace=Workspace(s.agents.agent(request.agentId), context.workspace, self._bootstrap, self._reactor),
+            workspace=Workspace(s.agents.agent(request.agentId), context.workspace, s.bootstrap, self._reactor),
         )
 
     def turn(self, run: Run, snapshot: RunSnapshot) -> Turn:
@@ -216,7 +210,7 @@ class AgentRuntime(MultiService):
 
     def sessionsStatus(self, admin: bool) -> dict[str, Any]:
         """The C{sessions} part of the C{status} answer (paths and rows only for admins)."""
-        now = int(self._clock.seconds() * 1000)
+        now = self.nowMs()
         byAgent, recent, total = [], [], 0
         for agent in self.settings.agents.agents:
             store = self._opened(agent.id)

@@ -120,8 +120,10 @@ class AgentsSettings:
             defaults=AgentDefaults(
                 model=model_choice(defaults.get("model"), "agents.defaults.model"),
                 workspace=defaultWorkspace,
-                timeoutSeconds=_count(defaults.get("timeoutSeconds"), "agents.defaults.timeoutSeconds", DEFAULT_TIMEOUT_SECONDS, 0),
-                maxConcurrent=_count(defaults.get("maxConcurrent"), "agents.defaults.maxConcurrent", default_max_concurrent(), 1),
+                timeoutSeconds=whole_number(
+                    defaults.get("timeoutSeconds"), "agents.defaults.timeoutSeconds", DEFAULT_TIMEOUT_SECONDS, 0),
+                maxConcurrent=whole_number(
+                    defaults.get("maxConcurrent"), "agents.defaults.maxConcurrent", default_max_concurrent(), 1),
             ),
         )
 
@@ -211,12 +213,12 @@ class SessionSettings:
             }),
             reset=ResetPolicy(
                 mode=_choice(reset, "mode", RESET_MODES, "session.reset"),
-                atHour=_count(reset.get("atHour"), "session.reset.atHour", 4, 0, 23),
-                idleMinutes=None if idle is None else _count(idle, "session.reset.idleMinutes", 0, 1),
+                atHour=whole_number(reset.get("atHour"), "session.reset.atHour", 4, 0, 23),
+                idleMinutes=None if idle is None else whole_number(idle, "session.reset.idleMinutes", 0, 1),
             ),
             maintenance=Maintenance(
                 pruneAfterMs=_duration_ms(maintenance.get("pruneAfter"), "session.maintenance.pruneAfter", 30 * DAY_MS),
-                maxEntries=_count(maintenance.get("maxEntries"), "session.maintenance.maxEntries", 5000, 1),
+                maxEntries=whole_number(maintenance.get("maxEntries"), "session.maintenance.maxEntries", 5000, 1),
             ),
         )
 
@@ -264,7 +266,8 @@ def _duration_ms(raw: Any, path: str, default: int) -> int:
     return int(match.group(1)) * _UNITS_MS[match.group(2)]
 
 
-def _count(raw: Any, path: str, default: int, low: int, high: int | None = None) -> int:
+def whole_number(raw: Any, path: str, default: int, low: int, high: int | None = None) -> int:
+    """C{raw} when it is an int in C{[low, high]}, C{default} when unset; else an error naming C{path}."""
     if raw is None:
         return default
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < low or (high is not None and raw > high):

@@ -28,7 +28,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
 
 from openclaw.agents.providers.base import Tool
-from openclaw.agents.settings import AgentConfigError, AgentEntry, AgentsSettings
+from openclaw.agents.settings import AgentEntry, AgentsSettings, whole_number
 
 BOOTSTRAP_FILES = ("AGENTS.md", "SOUL.md", "USER.md", "TOOLS.md", "IDENTITY.md", "HEARTBEAT.md", "MEMORY.md")
 DEFAULT_PROMPT_TOKEN_BUDGET = 3000
@@ -84,18 +84,11 @@ class BootstrapLimits:
         agents = config.get("agents") if isinstance(config.get("agents"), Mapping) else {}
         defaults = agents.get("defaults") if isinstance(agents.get("defaults"), Mapping) else {}
         return cls(
-            maxChars=_chars(defaults.get("bootstrapMaxChars"), "agents.defaults.bootstrapMaxChars", cls.maxChars),
-            totalMaxChars=_chars(defaults.get("bootstrapTotalMaxChars"), "agents.defaults.bootstrapTotalMaxChars",
-                                 cls.totalMaxChars),
+            maxChars=whole_number(
+                defaults.get("bootstrapMaxChars"), "agents.defaults.bootstrapMaxChars", cls.maxChars, 100),
+            totalMaxChars=whole_number(
+                defaults.get("bootstrapTotalMaxChars"), "agents.defaults.bootstrapTotalMaxChars", cls.totalMaxChars, 100),
         )
-
-
-def _chars(raw: Any, path: str, default: int) -> int:
-    if raw is None:
-        return default
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 100:
-        raise AgentConfigError(f"{path} must be an integer of at least 100")
-    return raw
 
 
 @dataclass(frozen=True)

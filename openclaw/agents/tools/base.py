@@ -11,6 +11,7 @@ generic failure without its details.
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -72,7 +73,7 @@ class ToolContext:
         return deferToThreadPool(self.reactor, self.reactor.getThreadPool(), fn, *args)
 
 
-class AgentTool:
+class AgentTool(ABC):
     """One tool. Subclasses set the class attributes and implement L{run}."""
 
     name: str = ""
@@ -84,8 +85,9 @@ class AgentTool:
         """The tool as a model request lists it."""
         return Tool(self.name, self.description, dict(self.parameters))
 
+    @abstractmethod
     def run(self, args: Mapping[str, Any], context: ToolContext) -> "ToolResult | Deferred[ToolResult]":
-        raise NotImplementedError
+        """Run the tool: its result, or a Deferred of it; a L{ToolError} when the call is wrong."""
 
 
 def string_arg(args: Mapping[str, Any], name: str, required: bool = True, default: str | None = None) -> str | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
+from openclaw.agents.models import config_object
 from openclaw.agents.settings import AgentConfigError, normalise_agent_id
 
 GROUPS: Mapping[str, frozenset[str]] = MappingProxyType({
@@ -87,7 +88,7 @@ class ToolPolicy:
 
     @classmethod
     def fromConfig(cls, raw: Any, path: str) -> "ToolPolicy":
-        section = _object(raw, path)
+        section = config_object(raw, path)
         profile = section.get("profile")
         if profile is not None and profile not in PROFILES:
             raise AgentConfigError(f"{path}.profile must be one of {', '.join(PROFILES)}")
@@ -164,17 +165,17 @@ class ToolsSettings:
 
     @classmethod
     def fromConfig(cls, config: Mapping[str, Any]) -> "ToolsSettings":
-        tools = _object(config.get("tools"), "tools")
+        tools = config_object(config.get("tools"), "tools")
         whole = ToolPolicy.fromConfig(tools, "tools")
         byProvider = {
             str(p).lower(): ToolPolicy.fromConfig(raw, f"tools.byProvider.{p}")
-            for p, raw in _object(tools.get("byProvider"), "tools.byProvider").items()
+            for p, raw in config_object(tools.get("byProvider"), "tools.byProvider").items()
         }
-        gatewayTools = _object(_object(config.get("gateway"), "gateway").get("tools"), "gateway.tools")
+        gatewayTools = config_object(config_object(config.get("gateway"), "gateway").get("tools"), "gateway.tools")
         httpDeny = (HTTP_DENY - expand(_names(gatewayTools.get("allow"), "gateway.tools.allow"))) | expand(
             _names(gatewayTools.get("deny"), "gateway.tools.deny"))
-        execRaw = _object(tools.get("exec"), "tools.exec")
-        fetchRaw = _object(_object(tools.get("web"), "tools.web").get("fetch"), "tools.web.fetch")
+        execRaw = config_object(tools.get("exec"), "tools.exec")
+        fetchRaw = config_object(config_object(tools.get("web"), "tools.web").get("fetch"), "tools.web.fetch")
         return cls(
             profile=whole.profile,
             globalPolicy=whole,
@@ -195,7 +196,7 @@ class ToolsSettings:
 
 
 def _agent_policies(config: Mapping[str, Any]) -> dict[str, ToolPolicy]:
-    agents = _object(config.get("agents"), "agents")
+    agents = config_object(config.get("agents"), "agents")
     policies: dict[str, ToolPolicy] = {}
     entries = agents.get("entries")
     if isinstance(entries, Mapping):
@@ -207,14 +208,6 @@ def _agent_policies(config: Mapping[str, Any]) -> dict[str, ToolPolicy]:
             if isinstance(raw, Mapping) and raw.get("tools") is not None and "id" in raw:
                 policies[normalise_agent_id(raw["id"])] = ToolPolicy.fromConfig(raw["tools"], f"agents.list[{i}].tools")
     return policies
-
-
-def _object(raw: Any, path: str) -> Mapping[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise AgentConfigError(f"{path} must be an object")
-    return raw
 
 
 def _names(raw: Any, path: str) -> list[str]:
