@@ -85,7 +85,7 @@ class AgentRuntime(MultiService):
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
         self.stores.maintenance = settings.session.maintenance
-        if "models" in changedSections:
+        if changedSections & {"models", "secrets"}:  # a secrets reload may bring new provider keys
             self.models.applySettings(settings.models)
         return True
 

@@ -101,6 +101,23 @@ async def test_reloaded_models_and_agents_apply_to_new_runs_only(gateway, upstre
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_secrets_reload_gives_new_runs_the_new_provider_key(gateway, upstream):
+    upstream.reply(text_reply("one"), text_reply("two"))
+    client = await operator(gateway)
+    await client.call("agent", {"message": "hi", "idempotencyKey": "s-1"}, expectFinal=True)
+    tree = gateway.service.tree
+    old = tree.settings
+    config = {"models": {"providers": {"fakeup": {
+        "baseUrl": f"{upstream.base}/v1", "api": "openai-completions", "apiKey": "sk-rotated-0123456789",
+        "models": [{"id": "fake-model"}]}}}}
+    new = dataclasses.replace(old, models=ModelsSettings.fromConfig(config, SecretsSnapshot(), {}))
+    assert tree.applySettings(new, frozenset({"secrets", "auth"}))  # what a secrets reload hands the tree
+    await client.call("agent", {"message": "again", "idempotencyKey": "s-2"}, expectFinal=True)
+    assert [r.headers["authorization"] for r in upstream.requests] == [
+        "Bearer sk-test-0123456789", "Bearer sk-rotated-0123456789"]
+
+
+@pytest_twisted.ensureDeferred
 async def test_health_and_status_count_the_stored_sessions(gateway, upstream):
     upstream.reply(text_reply("a"), text_reply("b"))
     client = await operator(gateway)
