@@ -12,8 +12,9 @@ one C{tick} broadcast to C{--fanout} connections.
     .venv/bin/python benchmarks/request_path.py                  # µs per request / broadcast
     .venv/bin/python benchmarks/request_path.py --profile 25     # plus the top functions (cProfile)
 
-Times are wall time of the best of C{--repeat} batches: on a busy machine the best
-batch is the least disturbed one. Compare runs on the same machine, close in time.
+Times are the process's CPU time (not wall time: the machine is shared) of the best
+of C{--repeat} batches: the best batch is the least disturbed one. Compare runs on
+the same machine, close in time.
 """
 
 from __future__ import annotations
@@ -128,13 +129,13 @@ def open_connection(tree, port: int, scopes=("operator.read", "operator.write"))
 
 
 def best_of(repeat: int, batch: int, step) -> float:
-    """Seconds per C{step} call: the best batch of C{repeat}."""
+    """CPU seconds per C{step} call: the best batch of C{repeat}."""
     best = float("inf")
     for _ in range(repeat):
-        started = time.perf_counter()
+        started = time.process_time()
         for _ in range(batch):
             step()
-        best = min(best, (time.perf_counter() - started) / batch)
+        best = min(best, (time.process_time() - started) / batch)
     return best
 
 

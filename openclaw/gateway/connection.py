@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 from twisted.internet.interfaces import IPushProducer
 
-from openclaw.gateway import auth, deviceauth, heap
+from openclaw.gateway import auth, deviceauth, heap, wire
 from openclaw.bindhost import is_loopback
 from openclaw.gateway.calls import Calls, too_many_in_flight
 from openclaw.gateway.methods import CallContext
@@ -45,6 +45,8 @@ _CLOSE_REASON_MAX = 120
 CLOSE_FLUSH_TIMEOUT = 2.0
 
 _checkRequestFrame = checker("RequestFrame")
+#: Handler results that are answers already (checked before the slower Deferred test).
+_PLAIN = (type(None), dict, list, str, int, float)
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 #: What autobahn keeps of the upgrade after the handshake (none of it is read again).
 _UPGRADE_LEFTOVERS = (
@@ -113,9 +115,22 @@ class GatewayConnection(WebSocketServerProtocol):
     # WebSocket lifecycle -----------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
-        # autobahn's own dataReceived formats a debug line per chunk (the arguments
-        # are built even with debug logging off); the framing code starts here.
-        self._dataReceived(data)
+        """
+        Whole text messages are read here (L{wire.text_message}); the first frame
+        that is anything else, and all after it, go to autobahn's framing code
+        (not its own dataReceived, which formats a debug line per chunk even with
+        debug logging off).
+        """
+        at = 0
+        while self.state == self.STATE_OPEN and self.current_frame is None and not self.inside_message and not self.data:
+            found = wire.text_message(data, at, self.maxMessagePayloadSize)
+            if found is None:
+                break
+            payload, at = found
+            self.onMessage(payload, False)
+            if at == len(data):
+                return
+        self._dataReceived(data[at:] if at else data)
 
     def onMessageEnd(self) -> None:
         # autobahn's also fires an observer signal per message, through a future
@@ -422,7 +437,7 @@ class GatewayConnection(WebSocketServerProtocol):
             return
         except ValueError:
             return  # malformed JSON after hello is ignored, as OpenClaw does
-        problem = _checkRequestFrame(frame)
+        problem = None if frames.plain_request(frame) else _checkRequestFrame(frame)
         if problem is not None:
             requestId = frame.get("id") if isinstance(frame, dict) else None
             if not isinstance(requestId, str) or not requestId:
@@ -434,14 +449,13 @@ class GatewayConnection(WebSocketServerProtocol):
         params = frame.get("params")
         if params is None:
             params = {}
-        hub = self.hub
+        hub = self.factory.hub
         started = hub.clock.seconds()
         ctx = CallContext(self, requestId, method)
         try:
             if self.calls.full():
                 raise too_many_in_flight(method)
-            handler = hub.methods.resolve(method, params, ctx).handler
-            result = handler(params, ctx)
+            result = hub.methods.resolve(method, params, ctx).handler(params, ctx)
         except GatewayError as error:
             self._fail(requestId, error)
             self._trace(False, method, started)
@@ -449,13 +463,13 @@ class GatewayConnection(WebSocketServerProtocol):
         except Exception:
             self._trace(self._failed(requestId, method, Failure()), method, started)
             return
-        if isinstance(result, CoroutineType):
-            result = Deferred.fromCoroutine(result)
-        elif not isinstance(result, Deferred):
+        if isinstance(result, _PLAIN) or not isinstance(result, (Deferred, CoroutineType)):
             # answered at once: no Deferred, nothing in flight
-            self._send(frames.response(requestId, result))
+            self._send({"type": "res", "id": requestId, "ok": True, "payload": result})
             self._trace(None, method, started)
             return
+        if isinstance(result, CoroutineType):
+            result = Deferred.fromCoroutine(result)
         if not result.called or result.paused:  # paused: its result waits on another Deferred
             self.calls.track(ctx, result)
         result.addCallbacks(
@@ -466,14 +480,20 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _trace(self, ok: bool | None, method: str, started: float) -> None:
         """The WS log: errors and slow calls always, every call with C{full} or C{--verbose}."""
-        ms = int((self.hub.clock.seconds() - started) * 1000)
-        settings = self.hub.settings
-        failed = ok is False
-        if failed or ms >= SLOW_CALL_MS or settings.wsLog == "full":
-            method = method[:_LOGGED_NAME_MAX]  # a client chooses the name; the log stays small
-            _log.info("⇄ res {mark} {method} {ms}ms conn={conn}", mark="✗" if failed else "✓", method=method, ms=ms, conn=self.connId)
-        elif settings.verbose:
-            _log.debug("⇄ res ✓ {method} {ms}ms conn={conn}", method=method[:_LOGGED_NAME_MAX], ms=ms, conn=self.connId)
+        hub = self.factory.hub
+        ms = int((hub.clock.seconds() - started) * 1000)
+        if ok is not False and ms < SLOW_CALL_MS:
+            settings = hub.settings
+            if settings.wsLog == "full":
+                self._logCall(ok, method, ms)
+            elif settings.verbose:
+                _log.debug("⇄ res ✓ {method} {ms}ms conn={conn}", method=method[:_LOGGED_NAME_MAX], ms=ms, conn=self.connId)
+            return
+        self._logCall(ok, method, ms)
+
+    def _logCall(self, ok: bool | None, method: str, ms: int) -> None:
+        method = method[:_LOGGED_NAME_MAX]  # a client chooses the name; the log stays small
+        _log.info("⇄ res {mark} {method} {ms}ms conn={conn}", mark="✗" if ok is False else "✓", method=method, ms=ms, conn=self.connId)
 
     def _failed(self, requestId: str, method: str, failure: Failure) -> bool | None:
         if failure.check(CancelledError) and self.phase == "closed":

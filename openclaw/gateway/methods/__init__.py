@@ -37,6 +37,8 @@ class Method:
     handler: Handler
     #: Validates the params object against the method's JSON Schema.
     params: Checker
+    #: Whether C{{}} is valid params (decided once: most calls of most methods send no params).
+    acceptsEmpty: bool
 
 
 class CallContext:
@@ -157,7 +159,8 @@ class MethodRegistry:
         """Register C{name}; C{params} is the JSON Schema of its params object."""
         if name in self._methods:
             raise ValueError(f"method {name} registered twice")
-        self._methods[name] = Method(scope, handler, Checker(params))
+        check = Checker(params)
+        self._methods[name] = Method(scope, handler, check, check({}) is None)
 
     def names(self) -> list[str]:
         return list(self._methods)
@@ -190,6 +193,8 @@ class MethodRegistry:
             raise missing_scope(required)
         if method is None:
             raise unknown_method(name)
+        if params.__class__ is dict and not params and method.acceptsEmpty:
+            return method
         problem = method.params(params)
         if problem is not None:
             raise invalid_params(name, problem)
