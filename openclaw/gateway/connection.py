@@ -8,7 +8,6 @@ dispatched to the method registry), C{closing}.
 
 from __future__ import annotations
 
-import struct
 import uuid
 from types import CoroutineType, MappingProxyType
 from typing import Any, Mapping
@@ -546,7 +545,8 @@ class GatewayConnection(WebSocketServerProtocol):
         """
         One text message, framed here and written to the transport: autobahn's
         sendMessage does the same (a server's frames are not masked, and the factory
-        declines compression) and also builds debug lines for every send.
+        declines compression) and also builds debug lines for every send. With
+        nothing queued, the frame goes to the socket at once (L{wire.write_now}).
         """
         size = len(data)
         if size > self.maxMessagePayloadSize:
@@ -557,16 +557,10 @@ class GatewayConnection(WebSocketServerProtocol):
             if not dropIfSlow:
                 self._slowConsumer(size)
             return
-        if size < 126:
-            head = _SHORT_HEADS[size]
-        elif size < 65536:
-            head = _MEDIUM_HEAD.pack(0x81, 126, size)
-        else:
-            head = _LONG_HEAD.pack(0x81, 127, size)
         if self.send_queue:  # autobahn holds frames of its own back (chopped or synchronous writes): queue behind them
-            self.sendData(head + data)
+            self.sendData(wire.text_frame(data))
         else:
-            self.transport.writeSequence((head, data))
+            wire.write_now(self.transport, wire.text_frame(data))
 
     def _slowConsumer(self, adding: int = 0) -> None:
         """Close a client that does not read (1008); autobahn aborts if the close cannot be written either."""
@@ -611,12 +605,6 @@ class GatewayConnection(WebSocketServerProtocol):
 
     def _nowMs(self) -> int:
         return int(self.hub.clock.seconds() * 1000)
-
-
-#: Headers of unfragmented text frames, by payload length (RFC 6455 §5.2).
-_SHORT_HEADS = [bytes((0x81, n)) for n in range(126)]
-_MEDIUM_HEAD = struct.Struct("!BBH")
-_LONG_HEAD = struct.Struct("!BBQ")
 
 
 def _buffered(transport: Any) -> int:

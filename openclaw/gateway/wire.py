@@ -13,8 +13,10 @@ oversized or non-UTF-8 payloads) is left to autobahn, which answers its errors.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from autobahn.websocket.xormasker import create_xor_masker
+from twisted.internet.tcp import Connection
 
 #: Up to this length a frame is unmasked with one integer XOR; longer ones with
 #: autobahn's native masker, whose fixed set-up cost then no longer matters.
@@ -83,3 +85,27 @@ def text_frame(data: bytes) -> bytes:
     if size < 65536:
         return _MEDIUM_HEAD.pack(_FIN_TEXT, 126, size) + data
     return _LONG_HEAD.pack(_FIN_TEXT, 127, size) + data
+
+
+def write_now(transport: Any, frame: bytes) -> None:
+    """
+    Write C{frame} to C{transport}: on a TCP connection with nothing queued, straight
+    to the socket, which saves the reactor's write registration, the wake-up that
+    flushes the queue and the unregistration after it (what the kernel does not take
+    at once is queued as usual); elsewhere (TLS, tests' transports),
+    the transport's own write.
+    """
+    if (
+        not isinstance(transport, Connection)
+        or transport.dataBuffer
+        or transport._tempDataLen
+        or not transport.connected
+        or transport.disconnecting
+    ):
+        transport.write(frame)
+        return
+    sent = transport.writeSomeData(frame)
+    if sent.__class__ is not int:  # the connection is gone: the queued write reports it the usual way
+        transport.write(frame)
+    elif sent < len(frame):
+        transport.write(frame[sent:])

@@ -12,6 +12,10 @@ import pytest
 import pytest_twisted
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.tcp import Connection
 
 from openclaw.gateway import wire
 from tests.support.rawws import close_of, masked, messages, open_raw
@@ -135,3 +139,59 @@ async def test_a_continuation_outside_a_message_closes_1002(reactor, gateway):
     received = await client.lost.addTimeout(10, reactor)
     assert _answered(client) == ["ok"]
     assert close_of(received)[0] == 1002
+
+
+class _Collect(Protocol):
+    def __init__(self, expected: int) -> None:
+        self.data = b""
+        self.expected = expected
+        self.done: Deferred = Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+        if len(self.data) >= self.expected and not self.done.called:
+            self.done.callback(self.data)
+
+
+class _Sender(Protocol):
+    def __init__(self, script) -> None:
+        self.script = script
+
+    def connectionMade(self) -> None:
+        self.script(self.transport)
+
+
+async def _through_tcp(reactor, script, expected: int) -> bytes:
+    port = reactor.listenTCP(0, Factory.forProtocol(lambda: _Sender(script)), interface="127.0.0.1")
+    try:
+        collect = _Collect(expected)
+        client = await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port), collect)
+        try:
+            return await collect.done.addTimeout(30, reactor)
+        finally:
+            client.transport.loseConnection()
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_now_keeps_the_order_of_queued_writes(reactor):
+    def script(transport):
+        assert isinstance(transport, Connection)
+        wire.write_now(transport, b"first ")  # straight to the socket
+        transport.write(b"queued ")  # queued until the reactor flushes
+        wire.write_now(transport, b"last")  # must wait behind it
+
+    assert await _through_tcp(reactor, script, 17) == b"first queued last"
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_now_queues_what_the_kernel_does_not_take(reactor):
+    big = bytes(range(256)) * 40_000  # 10 MB: more than the socket buffers hold
+
+    def script(transport):
+        wire.write_now(transport, big)
+        assert transport.dataBuffer or transport._tempDataLen  # the rest waits in the transport
+        wire.write_now(transport, b"end")
+
+    assert await _through_tcp(reactor, script, len(big) + 3) == big + b"end"
