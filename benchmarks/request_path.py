@@ -6,8 +6,11 @@ C{GatewayConnection} on an in-memory transport: the WebSocket upgrade and the
 C{connect} handshake are fed to it as bytes, then the same masked request frame
 again and again. Each round trip is the whole path of a request: autobahn's frame
 parser and unmasking, JSON decode, frame check, scope and params check, the
-handler, encode, autobahn's framing, and the transport write. A second case times
-one C{tick} broadcast to C{--fanout} connections.
+handler, encode, the framing, and the transport write. A second case times one
+C{tick} broadcast to C{--fanout} connections; a third, with C{--burst N}, opens N
+more connections, closes them all, and times what the gateway does after such a
+burst (L{openclaw.gateway.heap.give_back}: a full collection, then C{malloc_trim}),
+with the start-up heap frozen as in a gateway process.
 
     .venv/bin/python benchmarks/request_path.py                  # µs per request / broadcast
     .venv/bin/python benchmarks/request_path.py --profile 25     # plus the top functions (cProfile)
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -32,6 +36,8 @@ from pathlib import Path
 
 import orjson
 from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
+from twisted.python.failure import Failure
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
@@ -139,15 +145,47 @@ def best_of(repeat: int, batch: int, step) -> float:
     return best
 
 
+def burst_pause(tree, n: int) -> None:
+    """Open C{n} connections, close them all, and time the parts of giving the heap back."""
+    from openclaw.gateway import heap
+
+    gc.collect()
+    before = len(tree.hub.clients)
+    conns = [open_connection(tree, 50000 + i % 10000)[0] for i in range(n)]
+    for c in conns:
+        c.connectionLost(Failure(ConnectionDone()))
+    del conns, c
+    assert len(tree.hub.clients) == before, "closed connections are still registered"
+    tracked = len(gc.get_objects())
+
+    def cpu_ms(step) -> float:
+        started = time.process_time()
+        step()
+        return (time.process_time() - started) * 1e3
+
+    collected = cpu_ms(gc.collect)
+    trimmed = cpu_ms(heap._trim)
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    whole = cpu_ms(gc.collect)
+    print(f"after {n} closes: full collection {collected:.1f} ms ({tracked:,} objects tracked besides the "
+          f"{frozen:,} frozen at start-up), malloc_trim {trimmed:.1f} ms; "
+          f"a full collection that walks the start-up heap too: {whole:.1f} ms")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--method", default="last-heartbeat")
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--fanout", type=int, default=1000, help="connections a tick is broadcast to")
+    ap.add_argument("--burst", type=int, default=0, metavar="N", help="time giving the heap back after N connections closed")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N functions (cProfile, tottime)")
     args = ap.parse_args(argv)
 
+    from openclaw.gateway import heap, service as _imported  # noqa: F401 (imported before the freeze)
+
+    heap.keep_startup_heap()  # as a gateway process does before it builds the tree
     with tempfile.TemporaryDirectory() as tmp:
         service, clock = build_tree(Path(tmp))
         tree, hub = service.tree, service.tree.hub
@@ -173,6 +211,9 @@ def main(argv=None) -> int:
         per_broadcast = best_of(args.repeat, max(1, args.batch // args.fanout * 4), broadcast)
         print(f"tick to {len(hub.clients)} connections: {per_broadcast * 1e3:.3f} ms per broadcast, "
               f"{per_broadcast / len(hub.clients) * 1e6:.2f} µs per connection")
+
+        if args.burst:
+            burst_pause(tree, args.burst)
 
         if args.profile:
             for name, step, n in (("request", request, args.batch * 4), ("broadcast", broadcast, 20)):

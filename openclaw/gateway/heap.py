@@ -9,6 +9,11 @@ reused by the next burst, not leaked, yet the process never shrinks. L{give_back
 runs a full collection (which also empties the free lists, so whole arenas can go)
 and then C{malloc_trim}, which returns glibc's free pages (where there is no glibc,
 only the collection runs).
+
+A full collection walks every object the collector tracks, and most of them (modules,
+classes, compiled schemas) live as long as the process: in a dedicated gateway
+process, L{keep_startup_heap} moves them out of the collector's way before the
+service tree is built.
 """
 
 from __future__ import annotations
@@ -42,6 +47,19 @@ _trim = _trimmer()
 def give_back() -> None:
     gc.collect()
     _trim()
+
+
+def keep_startup_heap() -> None:
+    """
+    Collect, then move every survivor to the collector's permanent generation, so
+    no later full collection walks it again. For a process the gateway owns, after
+    the imports (nearly all the objects the collector tracks) and before the
+    service tree, which a restart replaces (frozen, its reference cycles would
+    never be collected). Not for an embedding application's process: its heap is
+    not ours to freeze.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class AfterBursts:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
-from openclaw.gateway import service
+from openclaw.gateway import heap, service
 from openclaw.gateway.process import ProcessOwner
 from openclaw.gateway.service import GatewayService
 from openclaw.settings import StartupError
@@ -64,6 +64,7 @@ class _ForegroundOwner(ProcessOwner):
 def makeService(options: Options) -> GatewayService:
     from twisted.internet import reactor
 
+    heap.keep_startup_heap()  # this process is the gateway's
     try:
         gateway = service.makeService(options, reactor)
     except StartupError as e:

@@ -74,3 +74,18 @@ def test_stopping_cancels_a_pending_trim():
     bursts.stop()
     clock.advance(SETTLE_SECONDS)
     assert trims == []
+
+
+def test_the_startup_heap_is_kept_out_of_later_collections():
+    import gc
+
+    from openclaw.gateway.heap import keep_startup_heap
+
+    survivor = ["built at start-up"]  # (a list: the collector tracks every one)
+    try:
+        keep_startup_heap()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is survivor for o in gc.get_objects())  # no generation holds it now
+    finally:
+        gc.unfreeze()  # this test process is not a gateway's
+    assert any(o is survivor for o in gc.get_objects())

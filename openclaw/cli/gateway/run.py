@@ -51,6 +51,9 @@ def main(argv: list[str], environ: Mapping[str, str]) -> int:
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner
 
+    from openclaw.gateway import heap
+
+    heap.keep_startup_heap()  # this process is the gateway's
     try:
         service = makeService(options, reactor, console=True)
     except StartupError as e:
