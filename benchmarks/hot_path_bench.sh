@@ -9,11 +9,12 @@
 # Kinds:
 #   ours    our gateway (OPENCLAW_BIN, default <repo>/.venv/bin/openclaw)
 #   base    our gateway at another revision: BASE_BIN names its openclaw command
-#   raw     benchmarks/raw_echo_server.py, the ceiling (autobahn + orjson, nothing else)
+#   raw     benchmarks/raw_echo_server.py: autobahn (its own framing) + orjson, nothing else
 #   anchor  the real OpenClaw (../shared/bench/anchor-openclaw.sh; install it once)
 # Per kind and round, on a freshly started server:
 #   1. gatewaybench idle-conns: --idle-k connections, --idle-reps rounds of
-#      connect/hold/close (RSS per connection, RSS after close, flat over rounds)
+#      connect/hold/close (RSS per connection, RSS after close, flat over rounds);
+#      --idle-reps 0 skips it, so step 2 meets a server that served nothing yet
 #   2. gatewaybench rpc (last-heartbeat, health at 16 connections) and handshake
 #   3. broadcast_fanout.py: time until all --fanout-k clients have a presence event
 # (the raw echo server only runs 2).  Results: benchmarks/results/hot-<timestamp>/.
@@ -46,7 +47,7 @@ while [ $# -gt 0 ]; do
     --idle-reps) IDLE_REPS="$2"; shift 2;;
     --fanout-k) FANOUT_K="$2"; shift 2;;
     --out) OUT="$2"; shift 2;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0;;
     *) echo "unknown option: $1" >&2; exit 2;;
   esac
 done
@@ -114,7 +115,7 @@ for r in $(seq 1 "$ROUNDS"); do
     log "== round $r: $kind on port $port"
     start_server "$kind" "$port" || continue
     url="ws://127.0.0.1:$port"
-    if [ "$kind" != raw ]; then
+    if [ "$kind" != raw ] && [ "$IDLE_REPS" -gt 0 ]; then
       "${GWB[@]}" --url "$url" --pid "$PID" --label "$kind" --reps "$IDLE_REPS" --idle-k "$IDLE_K" --idle-hold 10 \
         --open-conc 16 --json "$OUT/$kind-conns-r$r.json" idle-conns >/dev/null 2>>"$OUT/harness.log" || log "idle-conns failed"
     fi

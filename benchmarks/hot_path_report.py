@@ -69,6 +69,16 @@ def main(argv=None) -> int:
         print(f"| {label} | " + " | ".join("" if v is None else f"{v:g}" for v in row)
               + f" | {ratio(ours, values.get('anchor', {}).get(label))} | {ratio(ours, values.get('raw', {}).get(label))} |")
 
+    print("\n## Per round (each on a freshly started server)\n")
+    per_round = [m for m in METRICS if m[1] == "load"]
+    print("| kind | round | " + " | ".join(label for label, _, _, _ in per_round) + " |")
+    print("|---|---|" + "---|" * len(per_round))
+    for kind in kinds:
+        for path in sorted(directory.glob(f"{kind}-load-r*.json")):
+            data = json.loads(path.read_text())
+            cells = [dig(data, p) for _, _, p, _ in per_round]
+            print(f"| {kind} | {path.stem.rsplit('-', 1)[1]} | " + " | ".join("" if v is None else f"{v:g}" for v in cells) + " |")
+
     print("\n## Idle connections, per round (RSS KiB)\n")
     print("| kind | file | K | round | opened | all stayed | RSS before | RSS with K open | RSS after close | bytes/conn |")
     print("|---|---|---|---|---|---|---|---|---|---|")
