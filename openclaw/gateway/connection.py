@@ -545,8 +545,8 @@ class GatewayConnection(WebSocketServerProtocol):
         """
         One text message, framed here and written to the transport: autobahn's
         sendMessage does the same (a server's frames are not masked, and the factory
-        declines compression) and also builds debug lines for every send. With
-        nothing queued, the frame goes to the socket at once (L{wire.write_now}).
+        declines compression) and also builds debug lines for every send. To a peer
+        that keeps up, the frame goes to the socket at once (L{wire.write_now}).
         """
         size = len(data)
         if size > self.maxMessagePayloadSize:
@@ -559,6 +559,8 @@ class GatewayConnection(WebSocketServerProtocol):
             return
         if self.send_queue:  # autobahn holds frames of its own back (chopped or synchronous writes): queue behind them
             self.sendData(wire.text_frame(data))
+        elif self._paused:  # the peer is behind: its socket is full, so the frame waits with the others
+            self.transport.write(wire.text_frame(data))
         else:
             wire.write_now(self.transport, wire.text_frame(data))
 
