@@ -40,6 +40,9 @@ def idle_rows(directory: Path, kind: str) -> list[dict]:
     for path in sorted(directory.glob(f"{kind}-conns-r*.json")):
         scenario = json.loads(path.read_text())["scenarios"].get("idle-conns", {})
         for k, result in scenario.items():
+            if not isinstance(result, dict):  # the harness's note of a failed scenario
+                rows.append({"file": path.stem, "k": k, "rep": "failed", "opened": result})
+                continue
             for n, rep in enumerate(result.get("per_rep", []), 1):
                 rows.append({"file": path.stem, "k": k, "rep": n, **rep})
     return rows
