@@ -464,7 +464,7 @@ class GatewayConnection(WebSocketServerProtocol):
             return
         if isinstance(result, _PLAIN) or not isinstance(result, (Deferred, CoroutineType)):
             # answered at once: no Deferred, nothing in flight
-            self._send({"type": "res", "id": requestId, "ok": True, "payload": result})
+            self._send(frames.response(requestId, result))
             self._trace(None, method, started)
             return
         if isinstance(result, CoroutineType):

@@ -92,8 +92,8 @@ def write_now(transport: Any, frame: bytes) -> None:
     Write C{frame} to C{transport}: on a TCP connection with nothing queued, straight
     to the socket, which saves the reactor's write registration, the wake-up that
     flushes the queue and the unregistration after it (what the kernel does not take
-    at once is queued as usual); elsewhere (TLS, tests' transports),
-    the transport's own write.
+    at once is queued as usual); elsewhere (TLS, tests' transports), the
+    transport's own write.
     """
     if (
         not isinstance(transport, Connection)
