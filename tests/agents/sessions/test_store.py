@@ -48,7 +48,7 @@ def assistant(text: str) -> dict:
 @pytest_twisted.ensureDeferred
 async def test_a_store_is_one_wal_file_per_agent_under_the_state_dir(stores, tmp_path):
     store = stores.store("work")
-    assert store.path == str(tmp_path / "state" / "agents" / "work" / "sessions" / "sessions.sqlite")
+    assert store.path == str(tmp_path / "state" / "agents" / "work" / "agent" / "openclaw-agent.sqlite")
     assert stores.store("work") is store and store.running
     await store.touch(KEY)
     with sqlite3.connect(store.path) as conn:
