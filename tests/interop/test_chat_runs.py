@@ -99,15 +99,6 @@ async def test_agent_prints_the_reply_streamed_by_the_upstream(interop, upstream
     assert request.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the real `openclaw sessions` lists sessions by reading OpenClaw's own agent database "
-        "(<stateDir>/agents/<id>/agent/openclaw-agent.sqlite, schema version 23) itself, without asking the "
-        "gateway; our session store keeps its own file (<stateDir>/agents/<id>/sessions/sessions.sqlite), so "
-        "the real CLI finds no session"
-    ),
-)
 @pytest_twisted.ensureDeferred
 async def test_sessions_lists_the_session_a_run_used(interop, upstream):
     fake, _ = upstream

@@ -7,34 +7,11 @@ import sqlite3
 
 import pytest
 import pytest_twisted
-from twisted.internet.task import Clock
 
 from openclaw.agents.sessions.store import SessionStore, SessionStoreNotRunning
 from openclaw.agents.settings import AgentConfigError, Maintenance
 from openclaw.agents.sessions.stores import SessionStores
-
-KEY = "agent:main:main"
-T0 = 1_795_485_900
-
-
-@pytest.fixture
-def clock() -> Clock:
-    clock = Clock()
-    clock.advance(T0)
-    return clock
-
-
-@pytest_twisted.async_yield_fixture
-async def stores(tmp_path, clock):
-    stores = SessionStores(str(tmp_path / "state"), clock)
-    stores.startService()
-    yield stores
-    await stores.stopService()
-
-
-@pytest.fixture
-def store(stores) -> SessionStore:
-    return stores.store("main")
+from tests.agents.sessions.conftest import KEY, T0
 
 
 def user(text: str, **extra) -> dict:
