@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 import pytest_twisted
 
-from openclaw.agents.sessions.agentdb import SCHEMA_VERSION, AgentDatabaseError
+from openclaw.agents.sessions.agentdb import OPENCLAW_SCHEMA, SCHEMA_VERSION, AgentDatabaseError
 from openclaw.agents.sessions.store import SessionStore
 from tests.agents.sessions.conftest import KEY, T0
 
@@ -40,7 +40,10 @@ async def test_a_new_file_is_an_agent_database_of_schema_version_23(store):
         store.path, "SELECT role, agent_id, schema_version, created_at FROM schema_meta WHERE meta_key = 'primary'")
     assert (role, agentId, version, created) == ("agent", "main", 23, T0 * 1000)
     assert read(store.path, "SELECT main_key FROM session_key_contract") == [("main",)]
-    assert {name for (name,) in read(store.path, "SELECT name FROM sqlite_master WHERE type = 'trigger'")} == \
+    created = {sql for (sql,) in read(store.path, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")}
+    assert {statement.rstrip(";") for statement in OPENCLAW_SCHEMA} <= created  # all of OpenClaw's schema
+    assert len(OPENCLAW_SCHEMA) == 127
+    assert {name for (name,) in read(store.path, "SELECT name FROM sqlite_master WHERE type = 'trigger'")} >= \
         CHECKED_TRIGGERS
 
 
