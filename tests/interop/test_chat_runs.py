@@ -132,6 +132,21 @@ async def test_sessions_table_shows_the_session_a_run_used(interop, upstream):
     assert "fake-model" in line, table
 
 
+@pytest_twisted.ensureDeferred
+async def test_doctor_accepts_our_agent_database_and_leaves_its_sessions(interop, upstream):
+    fake, _ = upstream
+    fake.reply(stream(chunk("checked")))
+    key = "agent:main:doctored"
+    ran = await interop.run("agent", "--session-key", key, "--message", "a session the doctor looks at")
+    assert ran.exitCode == 0, ran.describe()
+    doctor = await interop.run("doctor", "--non-interactive", timeout=240)
+    assert doctor.exitCode == 0, doctor.describe()
+    assert "schema is incomplete" not in doctor.stdout, doctor.stdout
+    listed = await interop.run("sessions", "--json")
+    assert listed.exitCode == 0, listed.describe()
+    assert key in [s["key"] for s in json.loads(listed.stdout)["sessions"]]
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")
 @pytest_twisted.ensureDeferred
 async def test_chat_screen_shows_the_reply_while_it_streams(interop, upstream, tmp_path):
