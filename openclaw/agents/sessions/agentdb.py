@@ -16,10 +16,12 @@ fills:
 - C{session_key_contract}: the main key C{main};
 - C{session_nodes}: one row per session: the key, the current C{sessionId}, the
   session entry as JSON (C{entry_json}: our L{SessionEntry} without key and agent
-  id), C{entry_valid} 1 (the row was checked; the triggers reset it to 0 on every
-  change, so each write sets it again) and entry fields the layout also keeps in
-  columns (C{spawned_by} and C{parent_session_key} must equal the entry's
-  C{spawnedBy}).
+  id; the real CLI reads the fields from there), C{updated_at}, C{spawned_by} and
+  C{parent_session_key} (which must equal the entry's C{spawnedBy}), and
+  C{entry_valid} 1 (the row was checked; the triggers reset it to 0 on every
+  change, so each write sets it again). The layout's other entry columns (label,
+  status, ...) stay empty: each is one more index to update on every write, and
+  no reader of ours or the real CLI's needs them.
 
 Transcripts are kept in a table of ours (C{gateway_transcript}) in the same file:
 OpenClaw's transcript tables come with derived index tables (active events, full
@@ -69,16 +71,8 @@ TRANSCRIPT_SCHEMA = (
         PRIMARY KEY (session_id, seq)) WITHOUT ROWID""",
 )
 
-#: C{session_nodes.status} takes only these (a run's outcome).
-_STATUSES = frozenset({"running", "done", "failed", "killed", "timeout"})
-
-#: The columns of a C{session_nodes} row we write: the key, the entry, and entry
-#: fields the real layout also keeps in columns of their own.
-_NODE_COLUMNS = (
-    "session_key", "current_session_id", "entry_json", "updated_at", "status", "created_at", "parent_session_key",
-    "spawned_by", "label", "display_name", "pinned_at", "archived_at", "last_read_at", "last_interaction_at",
-    "last_activity_at",
-)
+#: The columns of a C{session_nodes} row we write.
+_NODE_COLUMNS = ("session_key", "current_session_id", "entry_json", "updated_at", "parent_session_key", "spawned_by")
 _UPSERT_NODE = (
     f"INSERT INTO session_nodes ({', '.join(_NODE_COLUMNS)}) VALUES ({', '.join('?' * len(_NODE_COLUMNS))}) "
     f"ON CONFLICT (session_key) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _NODE_COLUMNS[1:])}"
@@ -155,10 +149,7 @@ def put_node(cursor: Any, entry: SessionEntry) -> None:
     record = entry.record()
     del record["key"], record["agentId"]
     cursor.execute(_UPSERT_NODE, (
-        entry.key, entry.sessionId, orjson.dumps(record).decode(), entry.updatedAt,
-        entry.status if entry.status in _STATUSES else None, entry.createdAt, entry.spawnedBy, entry.spawnedBy,
-        entry.label, entry.displayName, entry.pinnedAt, entry.archivedAt, entry.lastReadAt, entry.lastInteractionAt,
-        entry.lastActivityAt,
+        entry.key, entry.sessionId, orjson.dumps(record).decode(), entry.updatedAt, entry.spawnedBy, entry.spawnedBy,
     ))
     # the triggers have just set entry_valid to 0 and queued the key for checking
     cursor.execute("UPDATE session_nodes SET entry_valid = 1 WHERE session_key = ?", (entry.key,))

@@ -6,7 +6,7 @@ C{adbapi} connection on its own thread (L{openclaw.sqlitepool}), so every operat
 below is one transaction, committed before its Deferred fires, and nothing blocks
 the reactor. A transcript entry that was appended survives the process being killed.
 
-    session_nodes       key → the session's row (L{SessionEntry} as JSON, some fields also in columns)
+    session_nodes       key → the session's row (L{SessionEntry} as JSON)
     gateway_transcript  (sessionId, seq) → append-only entries, each naming its parent
 
 When the store first opens the file, the sessions of an earlier version of this
@@ -136,10 +136,10 @@ class _ListFilter:
             args.append(nowMs - self.activeMinutes * 60_000)
         if self.search:
             pattern = "%" + self.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            fields = ("session_key", "label", "display_name")
+            fields = ("session_key", "json_extract(entry_json, '$.label')", "json_extract(entry_json, '$.displayName')")
             clauses.append("(" + " OR ".join(f"lower(coalesce({f}, '')) LIKE ? ESCAPE '\\'" for f in fields) + ")")
             args.extend([pattern] * len(fields))
-        for column, value in (("label", self.label), ("spawned_by", self.spawnedBy)):
+        for column, value in (("json_extract(entry_json, '$.label')", self.label), ("spawned_by", self.spawnedBy)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)

@@ -49,25 +49,19 @@ async def test_a_new_file_is_an_agent_database_of_schema_version_23(store):
 
 @pytest_twisted.ensureDeferred
 async def test_a_session_is_one_checked_session_nodes_row(store):
-    await store.touch(KEY, label="Hello", displayName="Main", spawnedBy="agent:main:parent", status="done")
+    await store.touch(KEY, label="Hello", spawnedBy="agent:main:parent", status="done")
     entry = await store.append(KEY, {"role": "user", "content": "hi"})
-    ((sessionId, entryJson, valid, label, name, spawnedBy, parent, status),) = read(
-        store.path, "SELECT current_session_id, entry_json, entry_valid, label, display_name, spawned_by, "
-                    "parent_session_key, status FROM session_nodes WHERE session_key = ?", KEY)
+    ((sessionId, entryJson, valid, updatedAt, spawnedBy, parent),) = read(
+        store.path, "SELECT current_session_id, entry_json, entry_valid, updated_at, spawned_by, parent_session_key "
+                    "FROM session_nodes WHERE session_key = ?", KEY)
     stored = json.loads(entryJson)
-    assert stored["sessionId"] == sessionId and stored["leafId"] == entry.id and stored["label"] == "Hello"
+    assert stored["sessionId"] == sessionId and stored["leafId"] == entry.id
+    assert (stored["label"], stored["status"], stored["updatedAt"]) == ("Hello", "done", updatedAt)
     assert "key" not in stored and "agentId" not in stored  # the row's key and the file's owner say so
-    assert (valid, label, name, status) == (1, "Hello", "Main", "done")
+    assert valid == 1
     assert spawnedBy == parent == stored["spawnedBy"] == "agent:main:parent"
     assert read(store.path, "SELECT count(*) FROM session_canonical_validation_pending") == [(0,)]
     assert read(store.path, "SELECT count(*) FROM gateway_transcript WHERE session_id = ?", sessionId) == [(1,)]
-
-
-@pytest_twisted.ensureDeferred
-async def test_a_status_the_layout_has_no_value_for_stays_in_the_entry_only(store):
-    await store.touch(KEY, status="paused")
-    assert read(store.path, "SELECT status, json_extract(entry_json, '$.status') FROM session_nodes") == [(None, "paused")]
-    assert (await store.get(KEY)).status == "paused"
 
 
 @pytest_twisted.ensureDeferred
