@@ -1,8 +1,9 @@
 """
 Agent runs through our gateway, seen by the real, unmodified OpenClaw: the CLI's
 C{openclaw agent} prints the reply a fake upstream streamed, C{openclaw sessions}
-lists the session it ran in, and the real Control UI's chat screen (headless
-Chromium) shows a reply while it is still streaming, then the whole of it.
+(which reads our session store's file itself) lists the session it ran in, and the
+real Control UI's chat screen (headless Chromium) shows a reply while it is still
+streaming, then the whole of it.
 
 The fake upstream speaks OpenAI chat-completions SSE and runs in the test process
 (twisted.web on 127.0.0.1); our gateway is a child process whose config names it
@@ -99,15 +100,6 @@ async def test_agent_prints_the_reply_streamed_by_the_upstream(interop, upstream
     assert request.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the real `openclaw sessions` lists sessions by reading OpenClaw's own agent database "
-        "(<stateDir>/agents/<id>/agent/openclaw-agent.sqlite, schema version 23) itself, without asking the "
-        "gateway; our session store keeps its own file (<stateDir>/agents/<id>/sessions/sessions.sqlite), so "
-        "the real CLI finds no session"
-    ),
-)
 @pytest_twisted.ensureDeferred
 async def test_sessions_lists_the_session_a_run_used(interop, upstream):
     fake, _ = upstream
@@ -117,8 +109,42 @@ async def test_sessions_lists_the_session_a_run_used(interop, upstream):
     assert ran.exitCode == 0, ran.describe()
     listed = await interop.run("sessions", "--json")
     assert listed.exitCode == 0, listed.describe()
-    sessions = json.loads(listed.stdout)["sessions"]
-    assert key in [s["key"] for s in sessions], listed.stdout
+    listing = json.loads(listed.stdout)
+    assert listing["path"] == str(interop.install.stateDir / "agents" / "main" / "agent" / "openclaw-agent.sqlite")
+    (row,) = [s for s in listing["sessions"] if s["key"] == key]
+    # what our store recorded of the run, as the real CLI reads it
+    assert (row["agentId"], row["status"], row["model"], row["modelProvider"]) == ("main", "done", "fake-model", "fakeup")
+    assert (row["inputTokens"], row["outputTokens"]) == (12, 7)
+
+
+@pytest_twisted.ensureDeferred
+async def test_sessions_table_shows_the_session_a_run_used(interop, upstream):
+    fake, _ = upstream
+    fake.reply(stream(chunk("noted")))
+    ran = await interop.run("agent", "--session-key", "agent:main:tabled", "--message", "a session for the table")
+    assert ran.exitCode == 0, ran.describe()
+    listed = await interop.run("sessions")
+    assert listed.exitCode == 0, listed.describe()
+    table = listed.stderr  # where the real CLI prints it
+    store = interop.install.stateDir / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    assert f"Session store: {store}" in table, listed.describe()
+    (line,) = [line for line in table.splitlines() if "agent:main:tabled" in line]
+    assert "fake-model" in line, table
+
+
+@pytest_twisted.ensureDeferred
+async def test_doctor_accepts_our_agent_database_and_leaves_its_sessions(interop, upstream):
+    fake, _ = upstream
+    fake.reply(stream(chunk("checked")))
+    key = "agent:main:doctored"
+    ran = await interop.run("agent", "--session-key", key, "--message", "a session the doctor looks at")
+    assert ran.exitCode == 0, ran.describe()
+    doctor = await interop.run("doctor", "--non-interactive", timeout=240)
+    assert doctor.exitCode == 0, doctor.describe()
+    assert "schema is incomplete" not in doctor.stdout, doctor.stdout
+    listed = await interop.run("sessions", "--json")
+    assert listed.exitCode == 0, listed.describe()
+    assert key in [s["key"] for s in json.loads(listed.stdout)["sessions"]]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")

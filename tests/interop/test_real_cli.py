@@ -107,7 +107,7 @@ async def test_status_json_is_our_status(interop):
 @pytest_twisted.ensureDeferred
 async def test_health(interop):
     out = ok(await interop.run("health"))
-    store = interop.install.stateDir / "agents" / "main" / "sessions" / "sessions.sqlite"
+    store = interop.install.stateDir / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
     assert f"Session store (main): {store}" in out
     assert "Agents: main (default)" in out
 

@@ -1,16 +1,21 @@
 """
-One agent's sessions and transcripts: a SQLite file
-(C{<stateDir>/agents/<agentId>/sessions/sessions.sqlite}, WAL) used through one
+One agent's sessions and transcripts: the agent's database file
+(C{<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite}, WAL, laid out as
+OpenClaw's own, see L{openclaw.agents.sessions.agentdb}) used through one
 C{adbapi} connection on its own thread (L{openclaw.sqlitepool}), so every operation
 below is one transaction, committed before its Deferred fires, and nothing blocks
 the reactor. A transcript entry that was appended survives the process being killed.
 
-    sessions    key → the session's row (L{SessionEntry}, stored as JSON)
-    transcript  (sessionId, seq) → append-only entries, each naming its parent
+    session_nodes       key → the session's row (L{SessionEntry} as JSON)
+    gateway_transcript  (sessionId, seq) → append-only entries, each naming its parent
+
+When the store first opens the file, the sessions of an earlier version of this
+gateway (its own C{sessions/sessions.sqlite}) are moved in (L{legacy}).
 
 A reset keeps the key and the C{sessionId}, and appends a reset marker: the model's
 context starts after the newest marker. A delete removes the row and archives the
-transcript as JSON lines beside the database.
+transcript as JSON lines into the archive dir (the agent's C{sessions/}
+directory, where OpenClaw puts them too).
 
 The store also keeps, on the reactor thread, how many sessions there are and the
 most recently updated ones (L{summary}, L{recent}), so health and status can be
@@ -30,6 +35,8 @@ from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from openclaw import VERSION
+from openclaw.agents.sessions import agentdb, legacy
 from openclaw.agents.sessions.entry import MESSAGE, RESET, SessionEntry, TranscriptEntry, reset_message
 from openclaw.agents.sessions.maintenance import prune_keys
 from openclaw.protocol.errors import UNAVAILABLE, GatewayError
@@ -38,15 +45,6 @@ from openclaw.sqlitepool import SQLiteStore
 #: How many of the most recently updated sessions the store keeps in memory.
 RECENT = 10
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS sessions (
-        key TEXT PRIMARY KEY, session_id TEXT NOT NULL, updated_at INTEGER NOT NULL, record TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions (updated_at)",
-    """CREATE TABLE IF NOT EXISTS transcript (
-        session_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, parent_id TEXT,
-        kind TEXT NOT NULL, ts INTEGER NOT NULL, run_id TEXT, message TEXT NOT NULL,
-        PRIMARY KEY (session_id, seq)) WITHOUT ROWID""",
-)
 _ENTRY_COLUMNS = "id, parent_id, seq, ts, kind, message, run_id"
 
 
@@ -71,14 +69,11 @@ class _Tx:
         self.agentId = agentId
 
     def get(self, key: str) -> SessionEntry | None:
-        row = self.cursor.execute("SELECT record FROM sessions WHERE key = ?", (key,)).fetchone()
-        return SessionEntry.fromRecord(orjson.loads(row[0])) if row else None
+        row = self.cursor.execute(f"{agentdb.SELECT_NODES} WHERE session_key = ?", (key,)).fetchone()
+        return agentdb.entry_of(row, self.agentId) if row else None
 
     def put(self, entry: SessionEntry) -> SessionEntry:
-        self.cursor.execute(
-            "INSERT OR REPLACE INTO sessions (key, session_id, updated_at, record) VALUES (?, ?, ?, ?)",
-            (entry.key, entry.sessionId, entry.updatedAt, orjson.dumps(entry.record()).decode()),
-        )
+        agentdb.put_node(self.cursor, entry)
         return entry
 
     def create(self, key: str) -> SessionEntry:
@@ -92,7 +87,7 @@ class _Tx:
 
     def append(self, entry: SessionEntry, kind: str, message: Mapping[str, Any], runId: str | None) -> TranscriptEntry:
         (last,) = self.cursor.execute(
-            "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ?", (entry.sessionId,)
+            "SELECT coalesce(max(seq), 0) FROM gateway_transcript WHERE session_id = ?", (entry.sessionId,)
         ).fetchone()
         ts = message.get("timestamp")
         if not isinstance(ts, int):  # every stored message says when it was written
@@ -100,7 +95,7 @@ class _Tx:
             message = {**message, "timestamp": ts}
         added = TranscriptEntry(uuid.uuid4().hex, entry.leafId, last + 1, ts, kind, dict(message), runId)
         self.cursor.execute(
-            f"INSERT INTO transcript (session_id, {_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO gateway_transcript (session_id, {_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.sessionId, added.id, added.parentId, added.seq, added.timestamp, kind,
              orjson.dumps(added.message).decode(), runId),
         )
@@ -109,17 +104,17 @@ class _Tx:
     def entries(self, sessionId: str, where: str = "", args: tuple = (), order: str = "ASC",
                 limit: int = -1) -> list[TranscriptEntry]:
         rows = self.cursor.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM transcript WHERE session_id = ? {where} ORDER BY seq {order} LIMIT ?",
+            f"SELECT {_ENTRY_COLUMNS} FROM gateway_transcript WHERE session_id = ? {where} ORDER BY seq {order} LIMIT ?",
             (sessionId, *args, limit),
         ).fetchall()
         return [_entry(row) for row in rows]
 
     def count(self) -> int:
-        return self.cursor.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        return self.cursor.execute("SELECT count(*) FROM session_nodes").fetchone()[0]
 
     def recent(self) -> list[SessionEntry]:
-        rows = self.cursor.execute("SELECT record FROM sessions ORDER BY updated_at DESC LIMIT ?", (RECENT,)).fetchall()
-        return [SessionEntry.fromRecord(orjson.loads(r[0])) for r in rows]
+        rows = self.cursor.execute(f"{agentdb.SELECT_NODES} ORDER BY updated_at DESC LIMIT ?", (RECENT,)).fetchall()
+        return [agentdb.entry_of(row, self.agentId) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -141,33 +136,36 @@ class _ListFilter:
             args.append(nowMs - self.activeMinutes * 60_000)
         if self.search:
             pattern = "%" + self.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            fields = ("key", "json_extract(record, '$.label')", "json_extract(record, '$.displayName')")
+            fields = ("session_key", "json_extract(entry_json, '$.label')", "json_extract(entry_json, '$.displayName')")
             clauses.append("(" + " OR ".join(f"lower(coalesce({f}, '')) LIKE ? ESCAPE '\\'" for f in fields) + ")")
             args.extend([pattern] * len(fields))
-        for field_, value in (("label", self.label), ("spawnedBy", self.spawnedBy)):
+        for column, value in (("json_extract(entry_json, '$.label')", self.label), ("spawned_by", self.spawnedBy)):
             if value is not None:
-                clauses.append(f"json_extract(record, '$.{field_}') = ?")
+                clauses.append(f"{column} = ?")
                 args.append(value)
         if not self.includeGlobal:
-            clauses.append("key != 'global'")
+            clauses.append("session_key != 'global'")
         if not self.includeUnknown:
-            clauses.append("(key = 'global' OR key LIKE 'agent:%')")
+            clauses.append("(session_key = 'global' OR session_key LIKE 'agent:%')")
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 class SessionStore(SQLiteStore):
-    """The sessions and transcripts of agent C{agentId}, in the SQLite file C{path}."""
+    """
+    The sessions and transcripts of agent C{agentId}, in its database file C{path};
+    the sessions of C{legacyPath} (a file of an earlier version) are moved in on open.
+    """
 
     log = Logger()
 
-    schema = _SCHEMA
-
-    def __init__(self, path: str, clock: IReactorTime, agentId: str = "main", archiveDir: str | None = None) -> None:
+    def __init__(self, path: str, clock: IReactorTime, agentId: str = "main", archiveDir: str | None = None,
+                 legacyPath: str | None = None) -> None:
         self.path = path
         self.agentId = agentId
         self.name = agentId
         #: Where deleted transcripts go (default: beside the database).
         self.archiveDir = archiveDir or os.path.dirname(path)
+        self.legacyPath = legacyPath
         self._clock = clock
         self._count = 0
         self._recent: list[SessionEntry] = []
@@ -179,6 +177,13 @@ class SessionStore(SQLiteStore):
         self._run(lambda tx: (tx.count(), tx.recent())).addCallbacks(
             self._loaded, lambda f: self.log.failure("could not read the session store {path}", f, path=self.path)
         )
+
+    def _opened(self, conn: Any) -> None:
+        """(In the store's thread) WAL, then the agent database's schema, then anything to move in."""
+        super()._opened(conn)
+        agentdb.prepare(conn, self.path, self.agentId, self._nowMs(), f"openclaw-gateway {VERSION}")
+        if self.legacyPath is not None:
+            legacy.migrate(conn, self.legacyPath)
 
     def _nowMs(self) -> int:
         return int(self._clock.seconds() * 1000)
@@ -254,12 +259,12 @@ class SessionStore(SQLiteStore):
     @staticmethod
     def _list(tx: _Tx, limit: int | None, offset: int, where: "_ListFilter") -> tuple[list[SessionEntry], int]:
         clause, args = where.sql(tx.nowMs)
-        (total,) = tx.cursor.execute(f"SELECT count(*) FROM sessions {clause}", args).fetchone()
+        (total,) = tx.cursor.execute(f"SELECT count(*) FROM session_nodes {clause}", args).fetchone()
         rows = tx.cursor.execute(
-            f"SELECT record FROM sessions {clause} ORDER BY updated_at DESC, key LIMIT ? OFFSET ?",
+            f"{agentdb.SELECT_NODES} {clause} ORDER BY updated_at DESC, session_key LIMIT ? OFFSET ?",
             (*args, -1 if limit is None else limit, offset),
         ).fetchall()
-        return [SessionEntry.fromRecord(orjson.loads(r[0])) for r in rows], total
+        return [agentdb.entry_of(row, tx.agentId) for row in rows], total
 
     def count(self) -> Deferred:
         return self._run(lambda tx: tx.count())
@@ -342,7 +347,7 @@ class SessionStore(SQLiteStore):
         if entry is None or entry.leafId is None:
             return []
         (since,) = tx.cursor.execute(
-            "SELECT coalesce(max(seq), 0) FROM transcript WHERE session_id = ? AND kind = ?", (entry.sessionId, RESET)
+            "SELECT coalesce(max(seq), 0) FROM gateway_transcript WHERE session_id = ? AND kind = ?", (entry.sessionId, RESET)
         ).fetchone()
         byId = {e.id: e for e in tx.entries(entry.sessionId, "AND seq > ?", (since,))}
         branch, cursor = [], byId.get(entry.leafId)
@@ -390,11 +395,11 @@ class SessionStore(SQLiteStore):
         return outcome
 
     def _remove(self, tx: _Tx, entry: SessionEntry, deleteTranscript: bool) -> list[str]:
-        tx.cursor.execute("DELETE FROM sessions WHERE key = ?", (entry.key,))
+        tx.cursor.execute("DELETE FROM session_nodes WHERE session_key = ?", (entry.key,))
         if not deleteTranscript:
             return []
         path = self._archive(entry, tx.entries(entry.sessionId), tx.nowMs)
-        tx.cursor.execute("DELETE FROM transcript WHERE session_id = ?", (entry.sessionId,))
+        tx.cursor.execute("DELETE FROM gateway_transcript WHERE session_id = ?", (entry.sessionId,))
         return [path]
 
     def _archive(self, entry: SessionEntry, entries: list[TranscriptEntry], nowMs: int) -> str:
@@ -419,7 +424,7 @@ class SessionStore(SQLiteStore):
         return self._run(self._maintain, nowMs, pruneAfterMs, maxEntries).addCallback(self._removed)
 
     def _maintain(self, tx: _Tx, nowMs: int, pruneAfterMs: int, maxEntries: int):
-        rows = tx.cursor.execute("SELECT key, updated_at FROM sessions").fetchall()
+        rows = tx.cursor.execute("SELECT session_key, updated_at FROM session_nodes").fetchall()
         doomed = prune_keys(rows, nowMs, pruneAfterMs, maxEntries)
         for key in doomed:
             entry = tx.get(key)

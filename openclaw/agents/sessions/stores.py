@@ -1,12 +1,11 @@
 """
 Every agent's session store, opened when first used: C{store(agentId)} is the
-L{SessionStore} of C{<stateDir>/agents/<agentId>/sessions/sessions.sqlite},
-started at once when this service is running (else when it starts), stopped with it.
-
-The reference gateway keeps its sessions in C{<agentId>/agent/openclaw-agent.sqlite}
-with a schema of its own, and the real OpenClaw CLI opens that file when it finds
-it in the state dir (and refuses to run on a schema it does not know), so ours has
-a name of its own.
+L{SessionStore} of the agent's database,
+C{<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite} (the file and layout
+OpenClaw uses, so its CLI lists our sessions), started at once when this service
+is running (else when it starts), stopped with it. Deleted transcripts are
+archived in C{<stateDir>/agents/<agentId>/sessions/}, where an earlier version of
+this gateway kept its own C{sessions.sqlite}; a store moves that file's sessions in.
 Every hour (on the injected clock) the opened stores are pruned by the
 C{session.maintenance} settings.
 """
@@ -58,15 +57,22 @@ class SessionStores(MultiService):
         pruned = [store.maintain(nowMs, policy.pruneAfterMs, policy.maxEntries) for store in self._stores.values()]
         return gatherResults(pruned, consumeErrors=True).addCallback(sum)
 
+    def _agentDir(self, agentId: str) -> str:
+        return os.path.join(self._stateDir, "agents", normalise_agent_id(agentId))
+
     def path(self, agentId: str) -> str:
         """Where agent C{agentId}'s sessions live (an invalid id raises L{AgentConfigError})."""
-        return os.path.join(self._stateDir, "agents", normalise_agent_id(agentId), "sessions", "sessions.sqlite")
+        return os.path.join(self._agentDir(agentId), "agent", "openclaw-agent.sqlite")
 
     def store(self, agentId: str) -> SessionStore:
         agentId = normalise_agent_id(agentId)
         store = self._stores.get(agentId)
         if store is None:
-            store = self._stores[agentId] = SessionStore(self.path(agentId), self._clock, agentId)
+            sessionsDir = os.path.join(self._agentDir(agentId), "sessions")
+            store = self._stores[agentId] = SessionStore(
+                self.path(agentId), self._clock, agentId, archiveDir=sessionsDir,
+                legacyPath=os.path.join(sessionsDir, "sessions.sqlite"),
+            )
             store.setServiceParent(self)  # a running parent starts it now
         return store
 

@@ -129,7 +129,7 @@ async def test_health_and_status_count_the_stored_sessions(gateway, upstream):
     health = await client.call("health", {"probe": True})
     assert health["sessions"]["count"] == 2
     assert {r["key"] for r in health["sessions"]["recent"]} == {KEY, "agent:main:other"}
-    assert health["sessions"]["path"].endswith("agents/main/sessions/sessions.sqlite")
+    assert health["sessions"]["path"].endswith("agents/main/agent/openclaw-agent.sqlite")
     status = await client.call("status")
     assert status["sessions"]["count"] == 2 and status["sessions"]["byAgent"][0]["count"] == 2
     assert {r["key"] for r in status["sessions"]["recent"]} == {KEY, "agent:main:other"}

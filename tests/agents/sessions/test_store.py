@@ -7,34 +7,11 @@ import sqlite3
 
 import pytest
 import pytest_twisted
-from twisted.internet.task import Clock
 
 from openclaw.agents.sessions.store import SessionStore, SessionStoreNotRunning
 from openclaw.agents.settings import AgentConfigError, Maintenance
 from openclaw.agents.sessions.stores import SessionStores
-
-KEY = "agent:main:main"
-T0 = 1_795_485_900
-
-
-@pytest.fixture
-def clock() -> Clock:
-    clock = Clock()
-    clock.advance(T0)
-    return clock
-
-
-@pytest_twisted.async_yield_fixture
-async def stores(tmp_path, clock):
-    stores = SessionStores(str(tmp_path / "state"), clock)
-    stores.startService()
-    yield stores
-    await stores.stopService()
-
-
-@pytest.fixture
-def store(stores) -> SessionStore:
-    return stores.store("main")
+from tests.agents.sessions.conftest import KEY, T0
 
 
 def user(text: str, **extra) -> dict:
@@ -48,7 +25,7 @@ def assistant(text: str) -> dict:
 @pytest_twisted.ensureDeferred
 async def test_a_store_is_one_wal_file_per_agent_under_the_state_dir(stores, tmp_path):
     store = stores.store("work")
-    assert store.path == str(tmp_path / "state" / "agents" / "work" / "sessions" / "sessions.sqlite")
+    assert store.path == str(tmp_path / "state" / "agents" / "work" / "agent" / "openclaw-agent.sqlite")
     assert stores.store("work") is store and store.running
     await store.touch(KEY)
     with sqlite3.connect(store.path) as conn:
