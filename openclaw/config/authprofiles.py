@@ -260,18 +260,13 @@ def store_keys(
             try:
                 secret = profile_secret(profile, config, environ, runExec)
             except SecretResolutionError as e:
-                warnings.append(f'auth profile "{profileId}" is skipped: its {profile_field(profile)} could not be resolved ({e})')
+                refField = CREDENTIAL_FIELDS[profile["type"]][1]
+                warnings.append(f'auth profile "{profileId}" is skipped: its {refField} could not be resolved ({e})')
                 continue
             if secret:
                 keys[provider] = secret
                 break
     return keys, warnings
-
-
-def profile_field(profile: Mapping[str, Any]) -> str:
-    """The name of the field the credential of C{profile} came from (its ref field when it has one)."""
-    plain, refField = CREDENTIAL_FIELDS[profile["type"]]
-    return refField if profile_ref(profile) is not None else plain
 
 
 def agent_keys(
@@ -321,7 +316,6 @@ __all__ = [
     "credentials",
     "effective_store",
     "legacy_path",
-    "profile_field",
     "profile_order",
     "profile_ref",
     "profile_secret",
