@@ -142,19 +142,14 @@ class ProfileKeys:
         return self.agents.get(agentId, self.default)
 
 
-def effective_store(stateDir: str, agentId: str, defaultAgentId: str) -> dict[str, Any]:
+def merge_stores(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
     """
-    C{agentId}'s store read over the default agent's. The agent's own profiles come
-    first and replace the default agent's of the same id; its C{order} of a
-    provider replaces the default agent's, and where only the default agent orders
-    a provider, the agent's own profiles of that provider go before that order.
-
-    @raise AuthProfileError: a store cannot be read.
+    An agent's store (C{own}) read over the default agent's (C{base}). The agent's
+    own profiles come first and replace the default agent's of the same id; its
+    C{order} of a provider replaces the default agent's, and where only the default
+    agent orders a provider, the agent's own profiles of that provider go before
+    that order.
     """
-    own = read_store(store_path(stateDir, agentId))
-    if agentId == defaultAgentId:
-        return own
-    base = read_store(store_path(stateDir, defaultAgentId))
     mine = own["profiles"]
     merged: dict[str, Any] = {
         "version": own.get("version", 1),
@@ -280,25 +275,29 @@ def agent_keys(
 ) -> tuple[ProfileKeys, list[str]]:
     """
     The provider keys of the default agent and of each of C{agentIds}, from their
-    stores; warnings for stores that cannot be read (they count as empty) and
-    profiles that are skipped. Blocking: file reads and secret providers.
+    stores (each read over the default agent's, L{merge_stores}); warnings for
+    stores that cannot be read (they count as empty) and profiles that are
+    skipped. Blocking: file reads and secret providers.
     """
     warnings: list[str] = []
 
-    def keys_of(agentId: str) -> dict[str, str]:
+    def load(agentId: str) -> dict[str, Any]:
         try:
-            store = effective_store(stateDir, agentId, defaultAgentId)
+            return read_store(store_path(stateDir, agentId))
         except AuthProfileError as e:
             warnings.append(f"auth profiles of agent {agentId} are not used: {e}")
-            return {}
+            return {"version": 1, "profiles": {}}
+
+    def keys_of(agentId: str, store: Mapping[str, Any]) -> dict[str, str]:
         found, skipped = store_keys(store, config, environ, nowMs, runExec)
         warnings.extend(f"agent {agentId}: {w}" for w in skipped)
         return found
 
-    default = keys_of(defaultAgentId)
+    base = load(defaultAgentId)
+    default = keys_of(defaultAgentId, base)
     agents = {}
     for agentId in dict.fromkeys(a for a in agentIds if a != defaultAgentId):
-        found = keys_of(agentId)
+        found = keys_of(agentId, merge_stores(base, load(agentId)))
         if found != default:
             agents[agentId] = MappingProxyType(found)
     return ProfileKeys(MappingProxyType(default), MappingProxyType(agents)), warnings
@@ -314,8 +313,8 @@ __all__ = [
     "agent_ids",
     "agent_keys",
     "credentials",
-    "effective_store",
     "legacy_path",
+    "merge_stores",
     "profile_order",
     "profile_ref",
     "profile_secret",
