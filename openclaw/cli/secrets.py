@@ -28,6 +28,7 @@ from openclaw.config.authprofiles import (
     agent_ids,
     credentials,
     legacy_path,
+    profile_provider,
     read_json_object,
     read_store,
     store_path,
@@ -151,7 +152,7 @@ def _auth_profiles(stateDir: str) -> tuple[list[dict[str, str]], list[tuple[str,
             raise CliError(f"Secrets audit failed: {e}", "config_error")
         for profileId, name, value in credentials(store):
             jsonPath = f"profiles.{profileId}.{name}"
-            providers.add(str(store["profiles"][profileId].get("provider", "")).strip().lower())
+            providers.add(profile_provider(store["profiles"][profileId]) or "")
             ref = as_ref(value)
             if ref is not None:
                 refs.append((path, jsonPath, ref))

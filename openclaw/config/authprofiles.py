@@ -159,7 +159,7 @@ def merge_stores(base: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, A
     order = {**baseOrder, **ownOrder}
     for provider, ids in baseOrder.items():
         if provider not in ownOrder and isinstance(ids, list):
-            first = [p for p, profile in mine.items() if isinstance(profile, Mapping) and _provider_of(profile) == provider]
+            first = [p for p, profile in mine.items() if isinstance(profile, Mapping) and profile_provider(profile) == provider]
             order[provider] = list(dict.fromkeys([*first, *ids]))
     if order:
         merged["order"] = order
@@ -190,7 +190,7 @@ def profile_order(store: Mapping[str, Any], config: Mapping[str, Any], provider:
 
     def usable(profileId: Any) -> bool:
         profile = profiles.get(profileId) if isinstance(profileId, str) else None
-        return isinstance(profile, Mapping) and _provider_of(profile) == provider and profile.get("type") in CREDENTIAL_FIELDS
+        return isinstance(profile, Mapping) and profile_provider(profile) == provider and profile.get("type") in CREDENTIAL_FIELDS
 
     auth = _mapping(config.get("auth"))
     for orders in (store.get("order"), auth.get("order")):
@@ -198,7 +198,7 @@ def profile_order(store: Mapping[str, Any], config: Mapping[str, Any], provider:
         if explicit is not None:
             return list(dict.fromkeys(p for p in explicit if usable(p)))
     listed = _mapping(auth.get("profiles"))
-    named = [p for p, meta in listed.items() if isinstance(meta, Mapping) and _provider_of(meta) == provider]
+    named = [p for p, meta in listed.items() if isinstance(meta, Mapping) and profile_provider(meta) == provider]
     if named:
         return [p for p in named if usable(p)]
     stats = _mapping(store.get("usageStats"))
@@ -211,7 +211,8 @@ def profile_order(store: Mapping[str, Any], config: Mapping[str, Any], provider:
     return sorted(found, key=lambda p: (_TYPE_RANK[profiles[p]["type"]], lastUsed(p)))
 
 
-def _provider_of(profile: Mapping[str, Any]) -> str | None:
+def profile_provider(profile: Mapping[str, Any]) -> str | None:
+    """The provider id a profile is for, as model refs name it (lower case)."""
     provider = profile.get("provider")
     return provider.strip().lower() if isinstance(provider, str) else None
 
@@ -246,7 +247,7 @@ def store_keys(
     keys: dict[str, str] = {}
     warnings: list[str] = []
     profiles = store.get("profiles", {})
-    named = (_provider_of(p) for p in profiles.values() if isinstance(p, Mapping))
+    named = (profile_provider(p) for p in profiles.values() if isinstance(p, Mapping))
     for provider in dict.fromkeys(p for p in named if p):
         for profileId in profile_order(store, config, provider):
             profile = profiles[profileId]
@@ -316,6 +317,7 @@ __all__ = [
     "legacy_path",
     "merge_stores",
     "profile_order",
+    "profile_provider",
     "profile_ref",
     "profile_secret",
     "read_json_object",
