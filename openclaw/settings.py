@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -19,6 +20,7 @@ from openclaw.agents.settings import AgentsSettings, QueueSettings, SessionSetti
 from openclaw.agents.tools.policy import ToolsSettings
 from openclaw.agents.workspace import BootstrapLimits
 from openclaw.channels.settings import ChannelsSettings
+from openclaw.config.authprofiles import agent_keys
 from openclaw.config.load import ConfigError, ConfigSource, contents_digest, files_digest, load_source, lookup
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw.config.outcome import DEFAULT_MODE
@@ -376,7 +378,11 @@ def build(
     controlUi = ControlUiSettings.fromConfig(effective, paths.configPath, warnings)
     try:
         agents = AgentsSettings.fromConfig(effective, paths.stateDir, environ)
-        models = ModelsSettings.fromConfig(effective, resolved, environ)
+        profileKeys, profileWarnings = agent_keys(
+            paths.stateDir, (a.id for a in agents.agents), agents.defaultAgentId, effective, environ,
+            time.time() * 1000, runExec,
+        )
+        models = ModelsSettings.fromConfig(effective, resolved, environ, profileKeys)
         session = SessionSettings.fromConfig(effective)
         queue = QueueSettings.fromConfig(effective)
         tools = ToolsSettings.fromConfig(effective)
@@ -403,7 +409,7 @@ def build(
         verbose=bool(options.get("verbose")),
         wsLog=options.get("ws-log", "auto"),
         notices=tuple(notices),
-        warnings=tuple(warnings) + resolved.warnings,
+        warnings=tuple(warnings) + resolved.warnings + tuple(profileWarnings),
         configHash=configHash,
         includedFiles=() if source is None else source.included,
         configDigest=configDigest,

@@ -3,8 +3,14 @@ The models section: which providers exist (built in, merged with or replaced by
 C{models.providers}), their keys, and how a model ref names one of their models.
 
 Built once per settings snapshot by L{ModelsSettings.fromConfig} from the loaded
-config (C{${VAR}} already substituted), the resolved secrets snapshot and the
-environment; nothing reads the config or the environment after that.
+config (C{${VAR}} already substituted), the resolved secrets snapshot, the
+environment and the keys of the agents' auth profiles; nothing reads the config,
+the environment or a store after that.
+
+A provider's key is, first to last: the agent's auth profile for the provider
+(L{openclaw.config.authprofiles.agent_keys}), C{models.providers.<id>.apiKey}, the
+built-in provider's environment variable. C{providers} hold the default agent's
+keys; L{ModelsSettings.forAgent} gives another agent's view.
 
 Model refs are C{provider/model}. Only the first slash separates: C{openrouter/qwen/qwen3}
 is model C{qwen/qwen3} of provider C{openrouter}. A bare id is looked up as an alias,
@@ -14,10 +20,11 @@ provider.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from openclaw.config.authprofiles import ProfileKeys
 from openclaw.config.secrets import SecretsSnapshot
 
 #: The wire APIs this gateway speaks, one module each under C{openclaw.agents.providers}.
@@ -102,10 +109,18 @@ class ModelsSettings:
     default: ModelChoice
     #: alias → model ref text, from C{agents.defaults.models[ref].alias}.
     aliases: Mapping[str, str]
+    #: agent id → its providers, for the agents whose auth-profile keys differ from the default agent's.
+    agentProviders: Mapping[str, Mapping[str, ProviderSettings]] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
 
     @classmethod
     def fromConfig(
-        cls, config: Mapping[str, Any], secrets: SecretsSnapshot, environ: Mapping[str, str]
+        cls,
+        config: Mapping[str, Any],
+        secrets: SecretsSnapshot,
+        environ: Mapping[str, str],
+        profileKeys: ProfileKeys = ProfileKeys(),
     ) -> "ModelsSettings":
         models = config_object(config.get("models"), "models")
         mode = models.get("mode", "merge")
@@ -122,10 +137,18 @@ class ModelsSettings:
         defaults = config_object(config_object(config.get("agents"), "agents").get("defaults"), "agents.defaults")
         return cls(
             mode=mode,
-            providers=MappingProxyType(providers),
+            providers=_with_keys(providers, profileKeys.default),
             default=model_choice(defaults.get("model"), "agents.defaults.model") or ModelChoice(DEFAULT_MODEL),
             aliases=MappingProxyType(_aliases(config_object(defaults.get("models"), "agents.defaults.models"))),
+            agentProviders=MappingProxyType(
+                {agentId: _with_keys(providers, keys) for agentId, keys in profileKeys.agents.items()}
+            ),
         )
+
+    def forAgent(self, agentId: str | None) -> "ModelsSettings":
+        """These settings with C{agentId}'s provider keys (the default agent's: these)."""
+        providers = self.agentProviders.get(agentId) if agentId is not None else None
+        return self if providers is None else replace(self, providers=providers, agentProviders=MappingProxyType({}))
 
     def resolve(self, text: str) -> ModelRef:
         """The model ref named by C{text} (see the module docstring for the lookup order)."""
@@ -202,6 +225,11 @@ def _aliases(entries: Mapping[str, Any]) -> dict[str, str]:
             raise ModelConfigError(f"agents.defaults.models.{ref}.alias must be a name without '/'")
         aliases[alias.strip().lower()] = ref
     return aliases
+
+
+def _with_keys(providers: Mapping[str, ProviderSettings], keys: Mapping[str, str]) -> Mapping[str, ProviderSettings]:
+    """C{providers} with the auth-profile C{keys} in place of their own (a profile comes first)."""
+    return MappingProxyType({pid: replace(p, apiKey=keys[pid]) if pid in keys else p for pid, p in providers.items()})
 
 
 def _builtin(pid: str, builtin: BuiltinProvider, environ: Mapping[str, str]) -> ProviderSettings:

@@ -85,7 +85,7 @@ class AgentRuntime(MultiService):
         """New runs take C{settings}; runs in flight keep the snapshot they started with."""
         self.settings = settings
         self.stores.maintenance = settings.session.maintenance
-        if changedSections & {"models", "secrets"}:  # a secrets reload may bring new provider keys
+        if settings.models != self.models.settings:  # a models edit, or new keys (secrets, auth-profile stores)
             self.models.applySettings(settings.models)
         return True
 

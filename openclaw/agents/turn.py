@@ -195,7 +195,7 @@ class Turn:
             step += 1
             self._itemId = f"{self._itemBase}:{step}"
             modelRequest = ModelRequest(model=primary.model, messages=model_messages(context), system=system, tools=tools)
-            self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice)
+            self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice, agentId)
             try:
                 completion: Completion = await self._stream
             except CancelledError:

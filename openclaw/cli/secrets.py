@@ -28,6 +28,7 @@ from openclaw.config.authprofiles import (
     agent_ids,
     credentials,
     legacy_path,
+    profile_provider,
     read_json_object,
     read_store,
     store_path,
@@ -134,10 +135,14 @@ def _dotenv_plaintext(directories: list[str], envRefIds: set[str]) -> list[dict[
     return found
 
 
-def _auth_profiles(stateDir: str) -> tuple[list[dict[str, str]], list[tuple[str, str, SecretRef]]]:
-    """Plaintext in auth-profile stores and legacy C{auth.json} files; the stores' refs (file, jsonPath, ref)."""
+def _auth_profiles(stateDir: str) -> tuple[list[dict[str, str]], list[tuple[str, str, SecretRef]], set[str]]:
+    """
+    Plaintext in auth-profile stores and legacy C{auth.json} files; the stores' refs
+    (file, jsonPath, ref); the providers some profile holds a credential for.
+    """
     found: list[dict[str, str]] = []
     refs: list[tuple[str, str, SecretRef]] = []
+    providers: set[str] = set()
     for agentId in agent_ids(stateDir):
         path = store_path(stateDir, agentId)
         try:
@@ -147,6 +152,7 @@ def _auth_profiles(stateDir: str) -> tuple[list[dict[str, str]], list[tuple[str,
             raise CliError(f"Secrets audit failed: {e}", "config_error")
         for profileId, name, value in credentials(store):
             jsonPath = f"profiles.{profileId}.{name}"
+            providers.add(profile_provider(store["profiles"][profileId]) or "")
             ref = as_ref(value)
             if ref is not None:
                 refs.append((path, jsonPath, ref))
@@ -155,7 +161,7 @@ def _auth_profiles(stateDir: str) -> tuple[list[dict[str, str]], list[tuple[str,
         for provider, entry in (legacy or {}).items():
             if isinstance(entry, dict) and any(isinstance(entry.get(k), str) and entry[k] for k in ("key", "token", "access")):
                 found.append(_finding("LEGACY_RESIDUE", legacy_path(stateDir, agentId), provider, "legacy auth.json credential; move it to an auth profile or a SecretRef"))
-    return found, refs
+    return found, refs, providers
 
 
 def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
@@ -164,7 +170,7 @@ def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
     configPath = local.paths.configPath
     config = dict(local.config)
     active, inactive = active_refs(config, local.environ)
-    profileFindings, profileRefs = _auth_profiles(local.paths.stateDir)
+    profileFindings, profileRefs, profileProviders = _auth_profiles(local.paths.stateDir)
     envRefIds = {ref.id for ref in [*active.values(), *(r for _, _, r in profileRefs)] if ref.source == "env"}
     findings = _plaintext(_raw_config(configPath, local.environ), configPath)
     findings += _dotenv_plaintext([local.paths.stateDir, os.path.dirname(configPath)], envRefIds)
@@ -183,6 +189,11 @@ def audit(environ: Mapping[str, str], allowExec: bool) -> dict[str, Any]:
         reason = inactive_reason(config, path, local.environ) or ""
         if reason.endswith("is set"):
             findings.append(_finding("REF_SHADOWED", configPath, path, f"the ref is shadowed: {reason}"))
+    for path in active:  # a provider's auth profile comes before its configured key at run time
+        parts = path.split(".")
+        if parts[:2] == ["models", "providers"] and parts[3:] == ["apiKey"] and parts[2].lower() in profileProviders:
+            message = f"the ref is shadowed: an auth profile of provider {parts[2]} holds a credential, and runs use it first"
+            findings.append(_finding("REF_SHADOWED", configPath, path, message))
     count = {
         code: sum(f["code"] == code for f in findings)
         for code in ("PLAINTEXT_FOUND", "REF_UNRESOLVED", "REF_SHADOWED", "LEGACY_RESIDUE")
