@@ -194,7 +194,10 @@ class RunManager:
         if existing is not None:
             return existing, False
         isHeartbeat = False if request.kind == "chat" else None
-        events = RunEvents(request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat)
+        events = RunEvents(
+            request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat,
+            sessionTool=self._runtime.bus.toolEvent,
+        )
         run = Run(request, events, self._ms())
         self._runs[run.runId] = run
         self._track(self._work(run))

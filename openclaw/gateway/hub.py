@@ -15,7 +15,9 @@ from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import Logger
 
 from openclaw import VERSION
+from openclaw.agents.runevents import SESSION_EVENTS
 from openclaw.agents.runtime import AgentRuntime
+from openclaw.agents.sessions.bus import messages_subscription
 from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.auth import FailureLimiter
 from openclaw.gateway.diagnostics import StabilityRecorder
@@ -187,20 +189,28 @@ class Hub(Service):
 
     # events ------------------------------------------------------------------
 
-    def broadcast(self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False) -> None:
+    def broadcast(
+        self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False, sessionKey: str | None = None,
+    ) -> None:
         """
         Send C{event} to every authenticated client whose scopes may receive it. The
         frame is encoded once, and whether a set of scopes may receive it is decided
-        once per distinct set; each client only adds its own C{seq}.
+        once per distinct set; each client only adds its own C{seq}. An C{agent} or
+        C{chat} event reaches a client that declared C{session-scoped-events} only
+        when it subscribed to C{sessionKey} (the event's session).
         """
         self.methods.checkEvent(event)
         encoded = frames.EncodedEvent(event, payload, dict(self.stateVersion) if withState else None)
         receives: dict[tuple[str, ...], bool] = {}
+        scoped = event in SESSION_EVENTS
+        subscription = messages_subscription(sessionKey) if scoped and sessionKey is not None else None
         for conn in list(self.clients.values()):
             granted = conn.scopes
             allowed = receives.get(granted)
             if allowed is None:
                 allowed = receives[granted] = scopes.may_receive(granted, event)
+            if scoped and conn.sessionScoped and (subscription is None or not conn.calls.holds(subscription)):
+                continue
             if allowed:
                 try:
                     conn.sendEncoded(encoded, dropIfSlow)

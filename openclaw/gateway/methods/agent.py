@@ -106,7 +106,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             model=model or None, extraSystemPrompt=params.get("extraSystemPrompt", ""),
         ))
         if created and TOOL_EVENTS in ctx.caps:
-            run.events.addToolRecipient(ctx.emit)
+            run.events.addToolRecipient(ctx.emit, ctx.connId)
         if run.outcome is None:
             ctx.reply(accepted(run))
         return run.whenDone().addCallback(lambda outcome: final_answer(run, outcome))

@@ -88,7 +88,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             timeoutSeconds=None if timeoutMs is None else timeoutMs / 1000,
         ))
         if created and TOOL_EVENTS in ctx.caps:
-            run.events.addToolRecipient(ctx.emit)
+            run.events.addToolRecipient(ctx.emit, ctx.connId)
         if created:
             return {"runId": run.runId, "status": "started"}
         if run.outcome is None:
@@ -120,7 +120,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         runtime.publish("chat", {
             "runId": f"inject-{entry.id}", "sessionKey": key, "agentId": agentId, "seq": 0, "state": "final",
             "message": message,
-        })
+        }, sessionKey=key)
         return {"ok": True, "messageId": entry.id}
 
     def pending(key: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ of its own, and whose timers run on a L{Clock} the test advances.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -39,6 +40,18 @@ def text_reply(*words: str, end: str = "finish") -> Reply:
     body += [chunk({"content": w}) for w in words]
     body += [chunk(finish="stop"), chunk(usage={"prompt_tokens": 10, "completion_tokens": len(words)}), DONE]
     return Reply(body, end=end)
+
+
+def openai_tool_call(callId: str, name: str, args: dict) -> Reply:
+    """One streamed tool call, its arguments split across two chunks."""
+    raw = json.dumps(args)
+    return Reply([
+        chunk({"role": "assistant", "content": None, "tool_calls": [
+            {"index": 0, "id": callId, "type": "function", "function": {"name": name, "arguments": ""}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": raw[:5]}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": raw[5:]}}]}),
+        chunk(finish="tool_calls"), chunk(usage={"prompt_tokens": 7, "completion_tokens": 3}), DONE,
+    ])
 
 
 def run_config(base: str, **agents: Any) -> dict:
