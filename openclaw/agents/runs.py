@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.logger import Logger
@@ -61,6 +61,9 @@ class RunRequest:
     #: A per-run model ref (C{agent model}/C{provider}); strict, no fallbacks.
     model: str | None = None
     extraSystemPrompt: str = ""
+    #: Where the message came from (C{{channel, to, accountId?, threadId?}}), remembered as the
+    #: session's last route: C{chat.send deliver} sends the reply there.
+    route: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

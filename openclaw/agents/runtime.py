@@ -117,6 +117,20 @@ class AgentRuntime(MultiService):
         """Every way of starting work comes here: (the run, whether it is new)."""
         return self.runs.submit(request)
 
+    def resetSession(self, agentId: str, key: str, reason: str) -> Deferred:
+        """
+        A fresh start for session C{key} (C{sessions.reset}, C{/new}, C{/reset}): what
+        runs in it is stopped, the transcript rolled, C{sessions.changed} announced.
+        Fires with the new L{SessionEntry}.
+        """
+        self.runs.abort(key, None, "reset")
+
+        def announce(entry: Any) -> Any:
+            self.bus.changed(entry, "reset", agentId, self.runs.activeRunIds(key))
+            return entry
+
+        return self.stores.store(agentId).reset(key, reason).addCallback(announce)
+
     def snapshot(self, request: RunRequest) -> RunSnapshot:
         """The settings a run starting now takes."""
         s = self.settings

@@ -173,11 +173,12 @@ class Turn:
             events.status("preparing_context")
         policy = self._snapshot.session.reset
         now = self._now()
+        route = {"lastRoute": dict(request.route), "channel": request.route["channel"]} if request.route else {}
         entry, user, context = await self._store.begin(key, {
             "role": "user", "content": [{"type": "text", "text": request.message}], "timestamp": now,
             "idempotencyKey": f"{request.runId}:user",
         }, request.runId, lambda e: policy.mode if is_stale(e, policy, now) else None,
-            lastInteractionAt=now, lastRunId=request.runId)
+            lastInteractionAt=now, lastRunId=request.runId, **route)
         self._sessionId = entry.sessionId
         events.setSession(session_snapshot(entry))
         self._bus.changed(entry, "send", agentId, activeRunIds=[request.runId], runId=request.runId)

@@ -35,6 +35,7 @@ class RunEngineDispatcher:
             message=turn.body,
             queueMode=self._runtime.queueMode(None, turn.channel),
             extraSystemPrompt=turn.systemPrompt or "",
+            route=_route(turn),
         )
         run, _ = self._runtime.start(request)
         return run.whenDone().addCallback(_reply_texts)
@@ -49,6 +50,14 @@ class RunEngineDispatcher:
             return d.addCallback(lambda _: ["New session started."])
         active = self._runtime.runs.activeRunIds(turn.sessionKey)
         return succeed([f"Agent {turn.agentId}, session {turn.sessionKey}: {len(active)} active run(s)."])
+
+
+def _route(turn: Turn) -> dict[str, str]:
+    """Where the turn's messages came from, as the session remembers its last route."""
+    route = {"channel": turn.channel, "accountId": turn.accountId, "to": turn.chat.peerId}
+    if turn.chat.threadId:
+        route["threadId"] = turn.chat.threadId
+    return route
 
 
 def _reply_texts(outcome: Any) -> list[str]:

@@ -153,9 +153,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
 
     async def sessions_reset(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
-        runtime.runs.abort(key, None, "reset")  # a fresh start leaves nothing running in the old one
-        entry = await runtime.stores.store(agentId).reset(key, params.get("reason", "reset"))
-        announce(entry, "reset")
+        entry = await runtime.resetSession(agentId, key, params.get("reason", "reset"))
         return {"ok": True, "key": key, "entry": _record(entry), "resolved": resolved(entry)}
 
     async def sessions_delete(params: dict, ctx: CallContext) -> dict[str, Any]:
