@@ -37,6 +37,7 @@ from openclaw.agents.settings import SessionSettings
 from openclaw.agents.turn import RunOutcome, Turn
 
 if TYPE_CHECKING:
+    from openclaw.agents.tools.policy import ToolPolicy
     from openclaw.agents.tools.toolbox import Toolbox
     from openclaw.agents.workspace import Workspace
 
@@ -64,6 +65,8 @@ class RunRequest:
     #: Where the message came from (C{{channel, to, accountId?, threadId?}}), remembered as the
     #: session's last route: C{chat.send deliver} sends the reply there.
     route: Mapping[str, str] | None = None
+    #: The channel layer of the tool policy (a group's C{tools}/C{toolsBySender}); None: no such layer.
+    toolPolicy: "ToolPolicy | None" = None
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,14 @@ class AgentRuntime(MultiService):
             self.models.applySettings(settings.models)
         return True
 
-    def toolContext(self, agentId: str, sessionKey: str) -> ToolContext:
-        """Where a tool called for C{agentId} in C{sessionKey} runs, under the current settings."""
+    def toolContext(self, agentId: str, sessionKey: str, channelPolicy: Any = None) -> ToolContext:
+        """
+        Where a tool called for C{agentId} in C{sessionKey} runs, under the current
+        settings (and C{channelPolicy}, the channel layer of a run from a chat group).
+        """
         return ToolContext(
             agentId, sessionKey, workspace_path(self.settings.agents, agentId), self.settings.tools, self._reactor,
-            self._clock, self,
+            self._clock, self, channelPolicy=channelPolicy,
         )
 
     # runs -------------------------------------------------------------------------
@@ -136,7 +139,7 @@ class AgentRuntime(MultiService):
         s = self.settings
         choice = ModelChoice(request.model) if request.model else s.agents.modelChoice(request.agentId)
         timeout = s.agents.defaults.timeoutSeconds if request.timeoutSeconds is None else request.timeoutSeconds
-        context = self.toolContext(request.agentId, request.sessionKey)
+        context = self.toolContext(request.agentId, request.sessionKey, request.toolPolicy)
         return RunSnapshot(
             models=s.models, choice=choice, session=s.session, timeoutSeconds=timeout, systemPrompt=request.extraSystemPrompt,
             toolbox=Toolbox(self.tools, context),

@@ -36,6 +36,7 @@ class RunEngineDispatcher:
             queueMode=self._runtime.queueMode(None, turn.channel),
             extraSystemPrompt=turn.systemPrompt or "",
             route=_route(turn),
+            toolPolicy=turn.toolPolicy,
         )
         run, _ = self._runtime.start(request)
         return run.whenDone().addCallback(_reply_texts)

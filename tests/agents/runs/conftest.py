@@ -64,6 +64,15 @@ def run_config(base: str, **agents: Any) -> dict:
     return config
 
 
+def telegram_run_config(base: str, api, token: str, **telegram: Any) -> dict:
+    """L{run_config} plus a Telegram account on the Bot API double C{api}, open to every DM, no debounce."""
+    config = run_config(base)
+    config["channels"] = {"telegram": {"botToken": token, "apiRoot": api.root, "dmPolicy": "open", "allowFrom": ["*"],
+                                       **telegram}}
+    config["messages"] = {"inbound": {"debounceMs": 0}}
+    return config
+
+
 class RetryClock(Clock):
     """
     The gateway's clock. Tests advance it by hand; L{retryDue} lets a model retry

@@ -11,7 +11,7 @@ import pytest_twisted
 
 from openclaw.agents.resets import SESSION_START_PROMPT, reset_command
 from openclaw.cli.client import GatewayCallError
-from tests.agents.runs.conftest import RetryClock, operator, run_config, terminal_chat, text_reply
+from tests.agents.runs.conftest import RetryClock, operator, telegram_run_config, terminal_chat, text_reply
 from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.channels.botapi import private
 from tests.channels.botapi import api  # noqa: F401 (fixture)
@@ -27,10 +27,7 @@ def bot_token() -> str:
 
 @pytest_twisted.async_yield_fixture
 async def gateway(reactor, environ, upstream, api, bot_token):
-    config = run_config(upstream.base)
-    config["channels"] = {"telegram": {"botToken": bot_token, "apiRoot": api.root, "dmPolicy": "open",
-                                       "allowFrom": ["*"]}}
-    config["messages"] = {"inbound": {"debounceMs": 0}}
+    config = telegram_run_config(upstream.base, api, bot_token)
     service = start_gateway(reactor, environ, config, clock=RetryClock(reactor))
     async with serving(service, reactor) as running:
         yield running
