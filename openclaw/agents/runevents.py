@@ -93,7 +93,7 @@ class RunEvents:
         self._sessionTool = sessionTool
         #: The session's fields a C{session.tool} payload carries (L{setSession}).
         self._sessionFields: dict[str, Any] = {"sessionKey": sessionKey, "agentId": agentId}
-        #: The tool update held back by the pacing: C{(data, timer)}.
+        #: The newest tool update held back by the pacing, and the timer that sends it.
         self._pendingUpdate: dict[str, Any] | None = None
         self._updateCall: Any = None
         self._lastUpdateAt: float | None = None
@@ -127,7 +127,7 @@ class RunEvents:
         """
         A C{stream:"tool"} C{agent} event to the run's tool-event recipients (never
         broadcast), and as C{session.tool} to the session's other message subscribers.
-        A C{result} drops the update of the same call still held back.
+        Any other phase than C{update} drops an update still held back (the result says more).
         """
         if data.get("phase") != "update" and self._pendingUpdate is not None:
             self._cancelUpdate()

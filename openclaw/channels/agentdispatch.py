@@ -46,8 +46,7 @@ class RunEngineDispatcher:
             stopped = self._runtime.runs.abort(turn.sessionKey, None, "stop")
             return succeed(["Stopped." if stopped else "Nothing is running."])
         if turn.command in ("/new", "/reset"):
-            store = self._runtime.stores.store(turn.agentId)
-            d = store.reset(turn.sessionKey, turn.command.lstrip("/"))
+            d = self._runtime.resetSession(turn.agentId, turn.sessionKey, turn.command.lstrip("/"))
             return d.addCallback(lambda _: ["New session started."])
         active = self._runtime.runs.activeRunIds(turn.sessionKey)
         return succeed([f"Agent {turn.agentId}, session {turn.sessionKey}: {len(active)} active run(s)."])

@@ -11,7 +11,9 @@ import pytest_twisted
 
 from openclaw.agents.resets import SESSION_START_PROMPT, reset_command
 from openclaw.cli.client import GatewayCallError
-from tests.agents.runs.conftest import RetryClock, operator, telegram_run_config, terminal_chat, text_reply
+from tests.agents.runs.conftest import (
+    RetryClock, event_arrived, operator, telegram_run_config, terminal_chat, text_reply,
+)
 from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.channels.botapi import private
 from tests.channels.botapi import api  # noqa: F401 (fixture)
@@ -59,8 +61,8 @@ async def test_new_in_agent_needs_admin_and_runs_the_rest_in_the_fresh_session(g
     final = await admin.call("agent", {"message": "/new what now?", "idempotencyKey": "n-3"}, expectFinal=True)
     assert final["status"] == "ok" and final["result"]["payloads"][0]["text"] == "fresh"
     assert user_texts(upstream.requests[1]) == ["what now?"]  # nothing of the old conversation
-    resets = [f["payload"] for f in writer.events if f["event"] == "sessions.changed" and f["payload"].get("reason") == "reset"]
-    assert [r["sessionKey"] for r in resets] == [KEY]
+    reset = await event_arrived(writer, lambda f: f["event"] == "sessions.changed" and f["payload"].get("reason") == "reset")
+    assert reset["payload"]["sessionKey"] == KEY
 
     again = await admin.call("agent", {"message": "/new what now?", "idempotencyKey": "n-3"}, expectFinal=True)
     assert again == final and len(upstream.requests) == 2  # a retry neither resets nor runs again
@@ -127,3 +129,17 @@ async def test_deliver_uses_the_sessions_last_channel_route(gateway, upstream, a
     final = await client.call("agent", {"message": "more", "idempotencyKey": "r-2", "deliver": True}, expectFinal=True)
     assert final["result"]["deliveryStatus"] == "sent"
     assert [(s["chat_id"], s["text"]) for s in api.sent] == [("31", "Hello Ada"), ("31", "From the UI"), ("31", "And again")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_new_from_a_channel_resets_like_sessions_reset(gateway, upstream, api):
+    upstream.reply(text_reply("noted"))
+    watcher = await operator(gateway)
+    await watcher.call("sessions.subscribe", {})
+    await api.until(lambda a: any(m == "getUpdates" for m, _ in a.calls))
+    api.push(private("remember this", userId=31))
+    await api.until(lambda a: [s for s in a.sent if s["text"] == "noted"])
+    api.push(private("/new", userId=31, message_id=2))
+    await api.until(lambda a: [s for s in a.sent if s["text"] == "New session started."])
+    reset = await event_arrived(watcher, lambda f: f["event"] == "sessions.changed" and f["payload"].get("reason") == "reset")
+    assert reset["payload"]["sessionKey"] == KEY

@@ -40,7 +40,8 @@ async def test_tool_updates_reach_recipients_and_session_subscribers(gateway, up
     update.addCallback(lambda _: open(os.path.join(workspace, "go"), "w").close())
     final = await starter.call("agent", {"message": "run it", "idempotencyKey": "u-1"}, expectFinal=True)
     assert final["status"] == "ok"
-    await terminal_chat(watcher, "u-1")
+    for client in (watcher, bystander):
+        await terminal_chat(client, "u-1")
 
     tool = [e for e in run_events(starter, "u-1") if e["stream"] == "tool"]
     assert phases(tool)[0] == "start" and phases(tool)[-1] == "result" and "update" in phases(tool)
