@@ -76,6 +76,8 @@ class Hub(Service):
         #: Gives the heap back after a burst of connections has closed.
         self.afterBursts = AfterBursts(clock)
         self.clients: dict[str, GatewayConnection] = {}
+        #: The clients that declared C{session-scoped-events}.
+        self.sessionScoped: set[GatewayConnection] = set()
         self.accepting = True
         self._tick = LoopingCall(self._sendTick)
         self._tick.clock = clock
@@ -141,6 +143,8 @@ class Hub(Service):
 
     def authenticated(self, conn: "GatewayConnection") -> None:
         self.clients[conn.connId] = conn
+        if conn.sessionScoped:
+            self.sessionScoped.add(conn)
         if self.presence.tracks(conn.client):
             self.presence.connected(conn.connId, conn.client, conn.role, list(conn.scopes), conn.deviceId)
             self._presenceChanged()
@@ -151,6 +155,7 @@ class Hub(Service):
         if conn in self.sockets:
             self.sockets.discard(conn)
             self.afterBursts.closed()
+        self.sessionScoped.discard(conn)
         if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId, conn.client):
             self._presenceChanged()
 
@@ -202,15 +207,14 @@ class Hub(Service):
         self.methods.checkEvent(event)
         encoded = frames.EncodedEvent(event, payload, dict(self.stateVersion) if withState else None)
         receives: dict[tuple[str, ...], bool] = {}
-        scoped = event in SESSION_EVENTS
-        subscription = messages_subscription(sessionKey) if scoped and sessionKey is not None else None
+        skip = self._unsubscribed(sessionKey) if self.sessionScoped and event in SESSION_EVENTS else None
         for conn in list(self.clients.values()):
+            if skip and conn in skip:
+                continue
             granted = conn.scopes
             allowed = receives.get(granted)
             if allowed is None:
                 allowed = receives[granted] = scopes.may_receive(granted, event)
-            if scoped and conn.sessionScoped and (subscription is None or not conn.calls.holds(subscription)):
-                continue
             if allowed:
                 try:
                     conn.sendEncoded(encoded, dropIfSlow)
@@ -218,6 +222,13 @@ class Hub(Service):
                     # one broken client must not stop delivery to the others, nor the timers
                     _log.failure("could not send {event} to conn={conn}", event=event, conn=conn.connId)
                     conn.abort()
+
+    def _unsubscribed(self, sessionKey: str | None) -> set["GatewayConnection"]:
+        """The session-scoped clients not subscribed to C{sessionKey} (all of them for an event of no session)."""
+        if sessionKey is None:
+            return set(self.sessionScoped)
+        name = messages_subscription(sessionKey)
+        return {conn for conn in self.sessionScoped if not conn.calls.holds(name)}
 
     def _sendPings(self) -> None:
         for conn in list(self.clients.values()):
