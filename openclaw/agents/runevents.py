@@ -11,6 +11,17 @@ Any other C{agent} event first sends the text still held back, so the order of
 the stream is kept, and the terminal C{final} carries the last delta's C{seq}.
 Coalescing is what keeps a fast upstream from costing one frame per token per
 watching client (the reference gateway coalesces as well).
+
+Tool calls go C{start} → C{update}* → C{result}. Updates carry the call's partial
+result so far (a running command's output); they are paced the same way, each
+with the newest partial result, and one still held back when the result arrives
+is dropped: the result says more. Tool events go to the run's tool-event
+recipients as C{agent} events, and, as C{session.tool} with the session's
+snapshot fields, to the session's message subscribers that are not recipients.
+
+C{agent} and C{chat} events are published with the run's session key, so that
+clients that declared C{session-scoped-events} get them only for the sessions
+they subscribed to.
 """
 
 from __future__ import annotations
@@ -19,14 +30,29 @@ from typing import Any, Callable
 
 from twisted.internet.interfaces import IReactorTime
 
-#: C{publish(event, payload, dropIfSlow)}: hand an event to every client that may see it.
+#: C{publish(event, payload, dropIfSlow, sessionKey=None)}: hand an event to every client that
+#: may see it; C{sessionKey} names the session an C{agent}/C{chat} event belongs to.
 Publish = Callable[..., None]
+
+#: C{emit(event, payload, dropIfSlow)} of one connection.
+Emit = Callable[[str, Any, bool], None]
+
+#: C{sessionTool(sessionKey, payload, recipients)}: a C{session.tool} payload for the
+#: session's subscribers, except the connections (ids) in C{recipients}.
+SessionTool = Callable[[str, dict, frozenset], None]
 
 #: A reply that is only this token is silent: no message in the final event, no payload.
 SILENT_REPLY = "NO_REPLY"
 
 #: The C{connect caps} entry of a client that wants the tool events of the runs it starts.
 TOOL_EVENTS = "tool-events"
+
+#: The C{connect caps} entry of a client that wants C{agent}/C{chat} events only for the
+#: sessions it subscribed to (C{sessions.messages.subscribe}).
+SESSION_SCOPED_EVENTS = "session-scoped-events"
+
+#: The events such a client gets only for its subscribed sessions.
+SESSION_EVENTS = frozenset({"agent", "chat"})
 
 #: Assistant deltas are paced this far apart (seconds), the text between them coalesced.
 DELTA_INTERVAL = 0.075
@@ -44,7 +70,8 @@ class RunEvents:
     """The C{agent} and C{chat} events of one run, in order, with its C{seq}."""
 
     def __init__(
-        self, runId: str, sessionKey: str, agentId: str, publish: Publish, clock: IReactorTime, isHeartbeat: bool | None
+        self, runId: str, sessionKey: str, agentId: str, publish: Publish, clock: IReactorTime, isHeartbeat: bool | None,
+        sessionTool: SessionTool | None = None,
     ) -> None:
         self.runId = runId
         self.sessionKey = sessionKey
@@ -61,8 +88,15 @@ class RunEvents:
         self._lastDeltaAt: float | None = None
         self._flushCall: Any = None
         self.finished = False
-        #: C{emit(event, payload, dropIfSlow)} of the connections that receive this run's tool events.
-        self._toolRecipients: list[Callable[[str, Any, bool], None]] = []
+        #: connection id → C{emit} of the connections that receive this run's tool events.
+        self._toolRecipients: dict[str, Emit] = {}
+        self._sessionTool = sessionTool
+        #: The session's fields a C{session.tool} payload carries (L{setSession}).
+        self._sessionFields: dict[str, Any] = {"sessionKey": sessionKey, "agentId": agentId}
+        #: The newest tool update held back by the pacing, and the timer that sends it.
+        self._pendingUpdate: dict[str, Any] | None = None
+        self._updateCall: Any = None
+        self._lastUpdateAt: float | None = None
 
     # agent ----------------------------------------------------------------------
 
@@ -78,19 +112,56 @@ class RunEvents:
 
     def agent(self, stream: str, data: dict[str, Any]) -> int:
         """Publish one C{agent} event; returns its run C{seq}."""
-        self._publish("agent", self._agentPayload(stream, data), False)
+        self._publish("agent", self._agentPayload(stream, data), False, sessionKey=self.sessionKey)
         return self.seq
 
-    def addToolRecipient(self, emit: Callable[[str, Any, bool], None]) -> None:
-        """C{emit} (a connection's) receives this run's C{stream:"tool"} events."""
-        self._toolRecipients.append(emit)
+    def addToolRecipient(self, emit: Emit, connId: str | None = None) -> None:
+        """C{emit} (the connection C{connId}'s) receives this run's C{stream:"tool"} events."""
+        self._toolRecipients[connId if connId is not None else f"emit:{id(emit)}"] = emit
+
+    def setSession(self, fields: dict[str, Any]) -> None:
+        """The session snapshot (C{sessionId}, C{updatedAt}, C{label}, …) C{session.tool} payloads carry."""
+        self._sessionFields = {**fields, "sessionKey": self.sessionKey, "agentId": self.agentId}
 
     def tool(self, data: dict[str, Any]) -> int:
-        """A C{stream:"tool"} C{agent} event: only to the run's tool-event recipients, never broadcast."""
+        """
+        A C{stream:"tool"} C{agent} event to the run's tool-event recipients (never
+        broadcast), and as C{session.tool} to the session's other message subscribers.
+        Any other phase than C{update} drops an update still held back (the result says more).
+        """
+        if data.get("phase") != "update" and self._pendingUpdate is not None:
+            self._cancelUpdate()
         payload = self._agentPayload("tool", data)
-        for emit in list(self._toolRecipients):
+        for emit in list(self._toolRecipients.values()):
             emit("agent", payload, False)
+        if self._sessionTool is not None:
+            self._sessionTool(self.sessionKey, {**payload, **self._sessionFields}, frozenset(self._toolRecipients))
         return self.seq
+
+    def toolUpdate(self, name: str, toolCallId: str, partialResult: dict[str, Any]) -> None:
+        """A call's partial result so far: goes out when the pacing allows, the newest one only."""
+        self._pendingUpdate = {"phase": "update", "name": name, "toolCallId": toolCallId, "partialResult": partialResult}
+        if self._updateCall is not None:
+            return
+        now = self._clock.seconds()
+        wait = 0.0 if self._lastUpdateAt is None else self._lastUpdateAt + DELTA_INTERVAL - now
+        if wait <= 0:
+            self._sendUpdate()
+        else:
+            self._updateCall = self._clock.callLater(wait, self._sendUpdate)
+
+    def _sendUpdate(self) -> None:
+        self._updateCall = None
+        data, self._pendingUpdate = self._pendingUpdate, None
+        if data is not None:
+            self._lastUpdateAt = self._clock.seconds()
+            self.tool(data)
+
+    def _cancelUpdate(self) -> None:
+        if self._updateCall is not None:
+            self._updateCall.cancel()
+            self._updateCall = None
+        self._pendingUpdate = None
 
     def lifecycle(self, phase: str, **data: Any) -> int:
         return self.agent("lifecycle", {"phase": phase, **data})
@@ -121,7 +192,7 @@ class RunEvents:
     def _chat(self, state: str, seq: int, extra: dict[str, Any], dropIfSlow: bool = False) -> None:
         payload = {"runId": self.runId, "sessionKey": self.sessionKey, "agentId": self.agentId, "seq": seq, "state": state}
         payload.update(extra)
-        self._publish("chat", payload, dropIfSlow)
+        self._publish("chat", payload, dropIfSlow, sessionKey=self.sessionKey)
 
     def _flush(self) -> None:
         self._flushCall = None
@@ -142,8 +213,9 @@ class RunEvents:
         self._flush()
 
     def _terminal(self) -> None:
-        """Before a terminal chat event: pending text goes out."""
+        """Before a terminal chat event: pending text goes out (a tool update held back no longer matters)."""
         self._flushNow()
+        self._cancelUpdate()
         self.finished = True
 
     def final(self, stopReason: str | None, usage: dict[str, Any] | None = None) -> None:

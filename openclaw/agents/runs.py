@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.logger import Logger
@@ -37,6 +37,7 @@ from openclaw.agents.settings import SessionSettings
 from openclaw.agents.turn import RunOutcome, Turn
 
 if TYPE_CHECKING:
+    from openclaw.agents.tools.policy import ToolPolicy
     from openclaw.agents.tools.toolbox import Toolbox
     from openclaw.agents.workspace import Workspace
 
@@ -61,6 +62,11 @@ class RunRequest:
     #: A per-run model ref (C{agent model}/C{provider}); strict, no fallbacks.
     model: str | None = None
     extraSystemPrompt: str = ""
+    #: Where the message came from (C{{channel, to, accountId?, threadId?}}), remembered as the
+    #: session's last route: C{chat.send deliver} sends the reply there.
+    route: Mapping[str, str] | None = None
+    #: The channel layer of the tool policy (a group's C{tools}/C{toolsBySender}); None: no such layer.
+    toolPolicy: "ToolPolicy | None" = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +200,10 @@ class RunManager:
         if existing is not None:
             return existing, False
         isHeartbeat = False if request.kind == "chat" else None
-        events = RunEvents(request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat)
+        events = RunEvents(
+            request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat,
+            sessionTool=self._runtime.bus.toolEvent,
+        )
         run = Run(request, events, self._ms())
         self._runs[run.runId] = run
         self._track(self._work(run))

@@ -89,11 +89,14 @@ class AgentRuntime(MultiService):
             self.models.applySettings(settings.models)
         return True
 
-    def toolContext(self, agentId: str, sessionKey: str) -> ToolContext:
-        """Where a tool called for C{agentId} in C{sessionKey} runs, under the current settings."""
+    def toolContext(self, agentId: str, sessionKey: str, channelPolicy: Any = None) -> ToolContext:
+        """
+        Where a tool called for C{agentId} in C{sessionKey} runs, under the current
+        settings (and C{channelPolicy}, the channel layer of a run from a chat group).
+        """
         return ToolContext(
             agentId, sessionKey, workspace_path(self.settings.agents, agentId), self.settings.tools, self._reactor,
-            self._clock, self,
+            self._clock, self, channelPolicy=channelPolicy,
         )
 
     # runs -------------------------------------------------------------------------
@@ -117,12 +120,26 @@ class AgentRuntime(MultiService):
         """Every way of starting work comes here: (the run, whether it is new)."""
         return self.runs.submit(request)
 
+    def resetSession(self, agentId: str, key: str, reason: str) -> Deferred:
+        """
+        A fresh start for session C{key} (C{sessions.reset}, C{/new}, C{/reset}): what
+        runs in it is stopped, the transcript rolled, C{sessions.changed} announced.
+        Fires with the new L{SessionEntry}.
+        """
+        self.runs.abort(key, None, "reset")
+
+        def announce(entry: Any) -> Any:
+            self.bus.changed(entry, "reset", agentId, self.runs.activeRunIds(key))
+            return entry
+
+        return self.stores.store(agentId).reset(key, reason).addCallback(announce)
+
     def snapshot(self, request: RunRequest) -> RunSnapshot:
         """The settings a run starting now takes."""
         s = self.settings
         choice = ModelChoice(request.model) if request.model else s.agents.modelChoice(request.agentId)
         timeout = s.agents.defaults.timeoutSeconds if request.timeoutSeconds is None else request.timeoutSeconds
-        context = self.toolContext(request.agentId, request.sessionKey)
+        context = self.toolContext(request.agentId, request.sessionKey, request.toolPolicy)
         return RunSnapshot(
             models=s.models, choice=choice, session=s.session, timeoutSeconds=timeout, systemPrompt=request.extraSystemPrompt,
             toolbox=Toolbox(self.tools, context),

@@ -6,8 +6,9 @@ assistant message (text and the tool calls the model made, with provider,
 model, usage and stop reason) goes into the transcript.
 
 The tool loop: while the model answers with tool calls, each call runs (C{agent}
-events C{stream:"tool"}, phases C{start} and C{result}, to the run's tool-event
-recipients), its C{toolResult} message goes into the transcript, and the model
+events C{stream:"tool"}, phases C{start}, C{update} as a tool reports partial
+results, and C{result}, to the run's tool-event recipients, and C{session.tool} to
+the session's subscribers), its C{toolResult} message goes into the transcript, and the model
 is asked again with the results, at most C{tools.maxSteps} requests per run; a
 model still calling tools after that ends the run as an error.
 
@@ -109,6 +110,15 @@ def model_messages(context: list[dict[str, Any]]) -> tuple[Message, ...]:
     return tuple(messages)
 
 
+def session_snapshot(entry: Any) -> dict[str, Any]:
+    """The session fields C{session.tool} payloads carry, from the row the run started with."""
+    fields = {
+        "sessionId": entry.sessionId, "updatedAt": entry.updatedAt, "label": entry.label,
+        "displayName": entry.displayName, "model": entry.model, "modelProvider": entry.modelProvider,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 def _added(a: Usage, b: Usage) -> Usage:
     return Usage(a.input + b.input, a.output + b.output, a.cacheRead + b.cacheRead, a.cacheWrite + b.cacheWrite)
 
@@ -163,12 +173,14 @@ class Turn:
             events.status("preparing_context")
         policy = self._snapshot.session.reset
         now = self._now()
+        route = {"lastRoute": dict(request.route), "channel": request.route["channel"]} if request.route else {}
         entry, user, context = await self._store.begin(key, {
             "role": "user", "content": [{"type": "text", "text": request.message}], "timestamp": now,
             "idempotencyKey": f"{request.runId}:user",
         }, request.runId, lambda e: policy.mode if is_stale(e, policy, now) else None,
-            lastInteractionAt=now, lastRunId=request.runId)
+            lastInteractionAt=now, lastRunId=request.runId, **route)
         self._sessionId = entry.sessionId
+        events.setSession(session_snapshot(entry))
         self._bus.changed(entry, "send", agentId, activeRunIds=[request.runId], runId=request.runId)
         self._bus.messageAppended(agentId, key, user, runId=request.runId)
         self._startedAt = self._now()
@@ -223,7 +235,9 @@ class Turn:
         """One tool call: C{tool} events start and result around it, its C{toolResult} in the transcript."""
         events = self._events
         events.tool({"phase": "start", "name": call.name, "toolCallId": call.id, "args": call.arguments})
-        self._tool = toolbox.run(call, provider)
+        self._tool = toolbox.run(
+            call, provider, lambda partial: events.toolUpdate(call.name, call.id, partial.wire()),
+        )
         try:
             result: ToolResult = await self._tool
         except CancelledError:

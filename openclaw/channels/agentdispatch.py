@@ -35,6 +35,8 @@ class RunEngineDispatcher:
             message=turn.body,
             queueMode=self._runtime.queueMode(None, turn.channel),
             extraSystemPrompt=turn.systemPrompt or "",
+            route=_route(turn),
+            toolPolicy=turn.toolPolicy,
         )
         run, _ = self._runtime.start(request)
         return run.whenDone().addCallback(_reply_texts)
@@ -44,11 +46,18 @@ class RunEngineDispatcher:
             stopped = self._runtime.runs.abort(turn.sessionKey, None, "stop")
             return succeed(["Stopped." if stopped else "Nothing is running."])
         if turn.command in ("/new", "/reset"):
-            store = self._runtime.stores.store(turn.agentId)
-            d = store.reset(turn.sessionKey, turn.command.lstrip("/"))
+            d = self._runtime.resetSession(turn.agentId, turn.sessionKey, turn.command.lstrip("/"))
             return d.addCallback(lambda _: ["New session started."])
         active = self._runtime.runs.activeRunIds(turn.sessionKey)
         return succeed([f"Agent {turn.agentId}, session {turn.sessionKey}: {len(active)} active run(s)."])
+
+
+def _route(turn: Turn) -> dict[str, str]:
+    """Where the turn's messages came from, as the session remembers its last route."""
+    route = {"channel": turn.channel, "accountId": turn.accountId, "to": turn.chat.peerId}
+    if turn.chat.threadId:
+        route["threadId"] = turn.chat.threadId
+    return route
 
 
 def _reply_texts(outcome: Any) -> list[str]:

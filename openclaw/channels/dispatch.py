@@ -34,6 +34,8 @@ class Turn:
     #: A control command (C{/new}, C{/reset}, C{/stop}, C{/status}) instead of a message for the model.
     command: str | None = None
     systemPrompt: str | None = None
+    #: The channel layer of the tool policy (the group's C{tools}/C{toolsBySender}), if any.
+    toolPolicy: Any = None
 
 
 class IDispatcher(Interface):

@@ -219,6 +219,7 @@ class InboundPath:
             idempotencyKey=f"{ch}:{last.accountId}:{last.messageId}",
             command=command,
             systemPrompt=rule.systemPrompt if rule else None,
+            toolPolicy=policy.toolPolicy(last.peerId, last.senderIds, last.senderName) if rule else None,
         )
 
     @inlineCallbacks

@@ -261,10 +261,7 @@ class ChannelManager(MultiService):
         known = self._sent.get(key)
         if known is not None and self._clock.seconds() - known[0] < SEND_DEDUPE_SECONDS:
             return known[1]()
-        runner = self.runner(channelId, accountId)
-        if runner is None or runner.transport is None:
-            raise UnknownAccount(f"no configured {channelId} account {accountId!r}")
-        chat = runner.transport.target(to)
+        runner, chat = self._target(channelId, accountId, to)
         d = runner.send(chat, text, None)
         remembered = _Shared(d)
         self._sent[key] = (self._clock.seconds(), remembered.observe)
@@ -273,6 +270,21 @@ class ChannelManager(MultiService):
         return remembered.observe().addCallback(
             lambda _: {"channel": channelId, "accountId": accountId, "to": to, "messageId": idempotencyKey}
         )
+
+    def checkTarget(self, channelId: str, accountId: str | None, to: str) -> str:
+        """
+        The account a reply to C{to} would go through (the channel's default when
+        C{accountId} is None); L{UnknownAccount} or ValueError when nothing could send it.
+        """
+        accountId = accountId or self.settings.defaultAccounts.get(channelId, "default")
+        self._target(channelId, accountId, to)
+        return accountId
+
+    def _target(self, channelId: str, accountId: str, to: str) -> tuple[AccountRunner, Any]:
+        runner = self.runner(channelId, accountId)
+        if runner is None or runner.transport is None:
+            raise UnknownAccount(f"no configured {channelId} account {accountId!r}")
+        return runner, runner.transport.target(to)
 
     # status -----------------------------------------------------------------------------
 

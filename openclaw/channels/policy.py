@@ -2,6 +2,12 @@
 Who may talk to an account, shared by every channel: the DM policy and its
 C{allowFrom}, the group policy, the C{groups} allowlist with its per-group keys,
 and mention gating. Built once per settings snapshot from one account's keys.
+
+A group entry may also narrow the agent's tools there (the channel layer of the
+tool policy): C{tools} for everyone in the group, C{toolsBySender} per sender
+(keys C{id:<senderId>}, C{name:<displayName>}, a bare id, or C{"*"}). The most
+specific wins: the group's sender match, the group's C{tools}, then the same two
+of the C{"*"} entry.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
+
+from openclaw.agents.settings import AgentConfigError
+from openclaw.agents.tools.policy import ToolPolicy
 
 DM_POLICIES = ("pairing", "allowlist", "open", "disabled")
 GROUP_POLICIES = ("allowlist", "open", "disabled")
@@ -27,6 +36,16 @@ class GroupRule:
     allowFrom: tuple[str, ...] | None = None
     systemPrompt: str | None = None
     agentId: str | None = None
+    #: The tool policy for runs started from this group, and per sender (normalised keys).
+    tools: ToolPolicy | None = None
+    toolsBySender: Mapping[str, ToolPolicy] = field(default_factory=lambda: MappingProxyType({}))
+
+    def senderTools(self, senderIds: Iterable[str], senderName: str) -> ToolPolicy | None:
+        """The C{toolsBySender} entry of this sender: by id, then by display name, then C{"*"}."""
+        for key in [f"id:{i}" for i in senderIds] + [f"name:{senderName.strip().lower()}", WILDCARD]:
+            if key in self.toolsBySender:
+                return self.toolsBySender[key]
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,12 +82,15 @@ class AccessPolicy:
         rules = {}
         for key, raw in groups.items():
             raw = raw if isinstance(raw, Mapping) else {}
+            path = f"groups.{key}"
             rules[_group_key(str(key))] = GroupRule(
                 enabled=raw.get("enabled", True) is not False,
                 requireMention=raw.get("requireMention", True) is not False,
                 allowFrom=_ids(raw["allowFrom"], normalise) if "allowFrom" in raw else None,
                 systemPrompt=raw.get("systemPrompt") if isinstance(raw.get("systemPrompt"), str) else None,
                 agentId=raw.get("agentId") if isinstance(raw.get("agentId"), str) else None,
+                tools=_tool_policy(raw.get("tools"), f"{path}.tools", problems),
+                toolsBySender=MappingProxyType(_sender_tools(raw.get("toolsBySender"), path, normalise, problems)),
             )
         patterns = []
         for source in mentionPatterns:
@@ -99,6 +121,16 @@ class AccessPolicy:
         """The rule for C{groupId}: its own entry, else the C{"*"} one, else None."""
         return self.groups.get(_group_key(groupId)) or self.groups.get(WILDCARD)
 
+    def toolPolicy(self, groupId: str, senderIds: Iterable[str], senderName: str) -> ToolPolicy | None:
+        """The channel layer of the tool policy for a run from C{senderIds} in group C{groupId}, if any."""
+        senderIds = tuple(senderIds)
+        for rule in (self.groups.get(_group_key(groupId)), self.groups.get(WILDCARD)):
+            if rule is not None:
+                chosen = rule.senderTools(senderIds, senderName) or rule.tools
+                if chosen is not None:
+                    return chosen
+        return None
+
     def groupSenderAllowed(self, rule: GroupRule | None, senderIds: Iterable[str]) -> bool:
         """A group's own C{allowFrom}, else C{groupAllowFrom}; neither set lets every member in."""
         allowed = rule.allowFrom if rule is not None and rule.allowFrom is not None else self.groupAllowFrom
@@ -108,6 +140,47 @@ class AccessPolicy:
 
     def mentionedByPattern(self, text: str) -> bool:
         return any(p.search(text) for p in self.mentionPatterns)
+
+
+#: C{toolsBySender} key prefixes this gateway cannot match yet (it matches C{id:}, C{name:},
+#: a bare id and C{"*"}).
+_UNMATCHED_SENDER_KEYS = ("username", "e164", "channel")
+
+
+def _tool_policy(raw: Any, path: str, problems: list[str]) -> ToolPolicy | None:
+    if raw is None:
+        return None
+    try:
+        return ToolPolicy.fromConfig(raw, path)
+    except AgentConfigError as e:
+        problems.append(f"{e}; the entry is ignored")
+        return None
+
+
+def _sender_tools(raw: Any, path: str, normalise: Callable[[str], str], problems: list[str]) -> dict[str, ToolPolicy]:
+    """C{toolsBySender} with normalised keys (C{id:<normalised id>}, C{name:<lower-case name>}, C{"*"})."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}.toolsBySender must be an object of sender → tool policy; ignored")
+        return {}
+    policies: dict[str, ToolPolicy] = {}
+    for key, value in raw.items():
+        key = str(key).strip()
+        prefix, sep, rest = key.partition(":")
+        if key == WILDCARD:
+            normalised = WILDCARD
+        elif sep and prefix.lower() in _UNMATCHED_SENDER_KEYS:
+            problems.append(f"{path}.toolsBySender key {key!r}: only id:, name: and \"*\" keys are matched here; ignored")
+            continue
+        elif sep and prefix.lower() == "name":
+            normalised = f"name:{rest.strip().lower()}"
+        else:
+            normalised = f"id:{normalise(rest.strip() if sep and prefix.lower() == 'id' else key)}"
+        policy = _tool_policy(value, f"{path}.toolsBySender.{key}", problems)
+        if policy is not None:
+            policies[normalised] = policy
+    return policies
 
 
 def _group_key(key: str) -> str:

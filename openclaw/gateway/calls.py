@@ -70,6 +70,10 @@ class Calls:
         self.unsubscribe(name)
         self._subscriptions[name] = stop
 
+    def holds(self, name: str) -> bool:
+        """Whether the connection holds the subscription C{name}."""
+        return name in self._subscriptions
+
     def unsubscribe(self, name: str) -> bool:
         stop = self._subscriptions.pop(name, None)
         if stop is None:

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 from twisted.internet.interfaces import IPushProducer
 
+from openclaw.agents.runevents import SESSION_SCOPED_EVENTS
 from openclaw.gateway import auth, deviceauth, heap, wire
 from openclaw.bindhost import is_loopback
 from openclaw.gateway.calls import Calls, too_many_in_flight
@@ -82,6 +83,8 @@ class GatewayConnection(WebSocketServerProtocol):
         self.client: dict[str, Any] = {}
         #: What the client declared it can take (C{connect caps}), e.g. C{tool-events}.
         self.caps: tuple[str, ...] = ()
+        #: Declared C{session-scoped-events}: C{agent}/C{chat} only for the sessions it subscribed to.
+        self.sessionScoped = False
         #: The verified device this connection authenticated as, if any.
         self.deviceId: str | None = None
         self._nonce = ""
@@ -370,6 +373,7 @@ class GatewayConnection(WebSocketServerProtocol):
         self._cancelTimer()
         self.client = params["client"]
         self.caps = tuple(params.get("caps") or ())
+        self.sessionScoped = SESSION_SCOPED_EVENTS in self.caps
         self.scopes = tuple(granted)
         self.phase = "ready"
         self.calls = Calls(self.factory.reactor)

@@ -15,7 +15,9 @@ from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import Logger
 
 from openclaw import VERSION
+from openclaw.agents.runevents import SESSION_EVENTS
 from openclaw.agents.runtime import AgentRuntime
+from openclaw.agents.sessions.bus import messages_subscription
 from openclaw.channels.manager import ChannelManager
 from openclaw.gateway.auth import FailureLimiter
 from openclaw.gateway.diagnostics import StabilityRecorder
@@ -74,6 +76,8 @@ class Hub(Service):
         #: Gives the heap back after a burst of connections has closed.
         self.afterBursts = AfterBursts(clock)
         self.clients: dict[str, GatewayConnection] = {}
+        #: The clients that declared C{session-scoped-events}.
+        self.sessionScoped: set[GatewayConnection] = set()
         self.accepting = True
         self._tick = LoopingCall(self._sendTick)
         self._tick.clock = clock
@@ -139,6 +143,8 @@ class Hub(Service):
 
     def authenticated(self, conn: "GatewayConnection") -> None:
         self.clients[conn.connId] = conn
+        if conn.sessionScoped:
+            self.sessionScoped.add(conn)
         if self.presence.tracks(conn.client):
             self.presence.connected(conn.connId, conn.client, conn.role, list(conn.scopes), conn.deviceId)
             self._presenceChanged()
@@ -149,6 +155,7 @@ class Hub(Service):
         if conn in self.sockets:
             self.sockets.discard(conn)
             self.afterBursts.closed()
+        self.sessionScoped.discard(conn)
         if self.clients.pop(conn.connId, None) is not None and self.presence.disconnected(conn.connId, conn.client):
             self._presenceChanged()
 
@@ -187,16 +194,23 @@ class Hub(Service):
 
     # events ------------------------------------------------------------------
 
-    def broadcast(self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False) -> None:
+    def broadcast(
+        self, event: str, payload: Any, withState: bool = False, dropIfSlow: bool = False, sessionKey: str | None = None,
+    ) -> None:
         """
         Send C{event} to every authenticated client whose scopes may receive it. The
         frame is encoded once, and whether a set of scopes may receive it is decided
-        once per distinct set; each client only adds its own C{seq}.
+        once per distinct set; each client only adds its own C{seq}. An C{agent} or
+        C{chat} event reaches a client that declared C{session-scoped-events} only
+        when it subscribed to C{sessionKey} (the event's session).
         """
         self.methods.checkEvent(event)
         encoded = frames.EncodedEvent(event, payload, dict(self.stateVersion) if withState else None)
         receives: dict[tuple[str, ...], bool] = {}
+        skip = self._unsubscribed(sessionKey) if self.sessionScoped and event in SESSION_EVENTS else None
         for conn in list(self.clients.values()):
+            if skip and conn in skip:
+                continue
             granted = conn.scopes
             allowed = receives.get(granted)
             if allowed is None:
@@ -208,6 +222,13 @@ class Hub(Service):
                     # one broken client must not stop delivery to the others, nor the timers
                     _log.failure("could not send {event} to conn={conn}", event=event, conn=conn.connId)
                     conn.abort()
+
+    def _unsubscribed(self, sessionKey: str | None) -> set["GatewayConnection"]:
+        """The session-scoped clients not subscribed to C{sessionKey} (all of them for an event of no session)."""
+        if sessionKey is None:
+            return set(self.sessionScoped)
+        name = messages_subscription(sessionKey)
+        return {conn for conn in self.sessionScoped if not conn.calls.holds(name)}
 
     def _sendPings(self) -> None:
         for conn in list(self.clients.values()):

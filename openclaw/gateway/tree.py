@@ -101,9 +101,9 @@ class GatewayTree(MultiService):
         self.portFactory = make_port_factory(self.hub, reactor)
         self.sections = _HUB_SECTIONS | _NOT_SERVED | self.agents.sections | self.channels.sections
 
-    def _publish(self, event: str, payload: Any, dropIfSlow: bool = False) -> None:
-        """Runs and sessions announce their events to every client that may see them."""
-        self.hub.broadcast(event, payload, dropIfSlow=dropIfSlow)
+    def _publish(self, event: str, payload: Any, dropIfSlow: bool = False, sessionKey: str | None = None) -> None:
+        """Runs and sessions announce their events to every client that may see them (C{sessionKey}: whose event it is)."""
+        self.hub.broadcast(event, payload, dropIfSlow=dropIfSlow, sessionKey=sessionKey)
 
     def applySettings(self, settings: GatewaySettings, changedSections: frozenset[str]) -> bool:
         self.settings = settings

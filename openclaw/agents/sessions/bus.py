@@ -1,7 +1,9 @@
 """
 Who hears about sessions: C{sessions.changed} payloads go to every change
 subscriber (connections that called C{sessions.subscribe}), C{session.message}
-payloads to the subscribers of that one session (C{sessions.messages.subscribe}).
+payloads to the subscribers of that one session (C{sessions.messages.subscribe}),
+and so do C{session.tool} payloads, except to the connections that already get
+the run's tool events.
 The bus builds the payloads; subscribers only forward them. A subscriber that raises
 is logged and the others still hear.
 """
@@ -18,6 +20,11 @@ from openclaw.agents.sessions.entry import SessionEntry, TranscriptEntry
 Subscriber = Callable[[dict], None]
 
 
+def messages_subscription(key: str) -> str:
+    """The name a connection holds its C{sessions.messages.subscribe} of session C{key} under."""
+    return f"session.messages:{key}"
+
+
 class SessionBus:
     log = Logger()
 
@@ -27,6 +34,8 @@ class SessionBus:
         self.mainKeyOf = mainKeyOf
         self._changes: list[Subscriber] = []
         self._messages: dict[str, list[Subscriber]] = {}
+        #: session key → connection id → C{session.tool} subscriber.
+        self._tools: dict[str, dict[str, Subscriber]] = {}
 
     # subscribing ------------------------------------------------------------------
 
@@ -45,6 +54,19 @@ class SessionBus:
                 listeners.remove(callback)
             if not listeners:
                 self._messages.pop(key, None)
+
+        return unsubscribe
+
+    def subscribeTools(self, key: str, connId: str, callback: Subscriber) -> Callable[[], None]:
+        """Connection C{connId} hears the C{session.tool} payloads of session C{key}; returns the unsubscribe callable."""
+        self._tools.setdefault(key, {})[connId] = callback
+
+        def unsubscribe() -> None:
+            listeners = self._tools.get(key, {})
+            if listeners.get(connId) is callback:
+                del listeners[connId]
+            if not listeners:
+                self._tools.pop(key, None)
 
         return unsubscribe
 
@@ -86,6 +108,12 @@ class SessionBus:
             payload["runId"] = runId or entry.runId
         self._deliver(list(self._messages.get(key, ())), payload)
         return payload
+
+    def toolEvent(self, key: str, payload: dict[str, Any], recipients: frozenset[str]) -> None:
+        """Publish C{session.tool} to the session's subscribers other than the connections in C{recipients}."""
+        listeners = self._tools.get(key)
+        if listeners:
+            self._deliver([cb for connId, cb in listeners.items() if connId not in recipients], payload)
 
     def _deliver(self, subscribers: list[Subscriber], payload: dict[str, Any]) -> None:
         for subscriber in subscribers:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
@@ -21,7 +21,7 @@ from twisted.internet.threads import deferToThreadPool
 from openclaw.agents.providers.base import Tool
 
 if TYPE_CHECKING:
-    from openclaw.agents.tools.policy import ToolsSettings
+    from openclaw.agents.tools.policy import ToolPolicy, ToolsSettings
 
 
 class ToolError(Exception):
@@ -57,6 +57,16 @@ class ToolContext:
     #: The L{AgentRuntime} (session tools read its stores); None where no runtime exists.
     runtime: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The channel layer of the tool policy (a chat group's C{tools}/C{toolsBySender}), if any.
+    channelPolicy: "ToolPolicy | None" = None
+    #: Hears a call's partial results while it runs (the run's C{tool} C{update} events);
+    #: None where nobody listens (C{/tools/invoke}).
+    onUpdate: Callable[[ToolResult], None] | None = None
+
+    def update(self, partial: ToolResult) -> None:
+        """Report what the call has produced so far (a tool that works over time calls this)."""
+        if self.onUpdate is not None:
+            self.onUpdate(partial)
 
     def inWorkspace(self, path: Any) -> str:
         """C{path} (relative to the workspace, or absolute) resolved; a path leading outside is refused."""

@@ -2,7 +2,9 @@
 C{exec}: a shell command run through the reactor (C{spawnProcess}), never
 blocking it. The command starts in the workspace (or a directory inside it),
 in a session of its own so that on timeout the whole process group is killed;
-its output (stdout and stderr, as they arrive) is kept up to the configured cap.
+its output (stdout and stderr, as they arrive) is kept up to the configured cap,
+and each piece is reported as the call's partial result (the last
+L{UPDATE_TAIL} bytes so far; the run paces these into C{tool} C{update} events).
 
 The confinement is of the working directory and of the arguments this tool
 takes; a shell command can still name paths elsewhere (sandboxing is later).
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ProcessProtocol
@@ -26,6 +28,9 @@ _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
 #: Seconds between attempts to collect the exit status of a child whose pipes have closed.
 _REAP_INTERVAL = 0.05
 
+#: How much of the output so far (bytes, its end) a partial result carries.
+UPDATE_TAIL = 8192
+
 
 class _Collect(ProcessProtocol):
     """
@@ -34,8 +39,9 @@ class _Collect(ProcessProtocol):
     embedding application, the tests) never hears SIGCHLD.
     """
 
-    def __init__(self, cap: int, reactor: Any) -> None:
+    def __init__(self, cap: int, reactor: Any, onOutput: Callable[[], None] = lambda: None) -> None:
         self.cap = cap
+        self._onOutput = onOutput
         self.output = bytearray()
         self.dropped = 0
         #: Cancelling it (the run was stopped) kills the command.
@@ -51,6 +57,8 @@ class _Collect(ProcessProtocol):
         room = self.cap - len(self.output)
         self.output += data[:max(room, 0)]
         self.dropped += max(len(data) - max(room, 0), 0)
+        if room > 0:
+            self._onOutput()
 
     def childConnectionLost(self, fd: int) -> None:
         self._open -= 1
@@ -82,6 +90,12 @@ class _Collect(ProcessProtocol):
             self.ended.callback(reason.value)
 
 
+def _partial(proto: _Collect) -> ToolResult:
+    """The output so far, as a running call's partial result."""
+    tail = bytes(proto.output[-UPDATE_TAIL:]).decode("utf-8", errors="replace")
+    return ToolResult(tail, {"status": "running", "outputBytes": len(proto.output)})
+
+
 class ExecTool(AgentTool):
     name = "exec"
     description = (
@@ -102,7 +116,7 @@ class ExecTool(AgentTool):
         timeout = int_arg(args, "timeout", None, 1, int(limits.timeoutSeconds)) or limits.timeoutSeconds
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
         env["HOME"] = os.path.realpath(context.workspace)
-        proto = _Collect(limits.maxOutputBytes, context.reactor)
+        proto = _Collect(limits.maxOutputBytes, context.reactor, lambda: context.update(_partial(proto)))
         context.reactor.spawnProcess(
             proto, "/usr/bin/setsid", ["setsid", "/bin/sh", "-c", command], env=env, path=cwd,
             childFDs={0: "w", 1: "r", 2: "r"},

@@ -8,6 +8,8 @@ the first layer that refuses the tool names itself in the L{Decision}:
     global       tools.allow / tools.deny
     provider     tools.byProvider.<provider> (profile, allow, alsoAllow, deny)
     agent        agents.entries.<id>.tools (profile, allow, alsoAllow, deny)
+    channel      for a run started from a chat group: the group's tools or toolsBySender
+                 entry (openclaw/channels/policy.py picks the most specific one)
     http         the HTTP hard deny list (surface "http" only), less gateway.tools.allow,
                  plus gateway.tools.deny
 
@@ -121,7 +123,7 @@ class WebFetchSettings:
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    #: The layer that refused (C{profile}, C{global}, C{provider}, C{agent}, C{http}) and how.
+    #: The layer that refused (C{profile}, C{global}, C{provider}, C{agent}, C{channel}, C{http}) and how.
     layer: str | None = None
     rule: str | None = None
 
@@ -144,8 +146,11 @@ class ToolsSettings:
     #: Model requests one run may make while the model keeps calling tools.
     maxSteps: int = 8
 
-    def decide(self, agentId: str, name: str, surface: str = "agent", provider: str | None = None) -> Decision:
-        """Evaluate the chain for one tool; the first layer that refuses is named."""
+    def decide(
+        self, agentId: str, name: str, surface: str = "agent", provider: str | None = None,
+        channel: ToolPolicy | None = None,
+    ) -> Decision:
+        """Evaluate the chain for one tool (C{channel}: the chat group's layer); the first layer that refuses is named."""
         name = canonical(name)
         layers: list[tuple[str, ToolPolicy]] = [
             ("profile", ToolPolicy(profile=self.profile, alsoAllow=self.globalPolicy.alsoAllow)),
@@ -155,6 +160,8 @@ class ToolsSettings:
             layers.append(("provider", self.byProvider[provider]))
         if agentId in self.byAgent:
             layers.append(("agent", self.byAgent[agentId]))
+        if channel is not None:
+            layers.append(("channel", channel))
         for layer, policy in layers:
             rule = policy.refuses(name)
             if rule is not None:

@@ -48,7 +48,7 @@ class ToolRegistry:
         return self._tools.get(canonical(name))
 
     def decide(self, context: ToolContext, name: str, surface: str, provider: str | None = None) -> Decision:
-        return context.settings.decide(context.agentId, name, surface, provider)
+        return context.settings.decide(context.agentId, name, surface, provider, context.channelPolicy)
 
     def available(self, context: ToolContext, surface: str = "agent", provider: str | None = None) -> list[AgentTool]:
         """The tools the policy chain admits for this agent on C{surface}, in registry order."""

@@ -5,6 +5,9 @@ bound to the run's agent, session and workspace.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Callable
+
 from twisted.internet.defer import Deferred
 
 from openclaw.agents.providers.base import Tool, ToolCall
@@ -24,9 +27,15 @@ class Toolbox:
     def definitions(self, provider: str | None) -> tuple[Tool, ...]:
         return self.registry.definitions(self.context, provider)
 
-    def run(self, call: ToolCall, provider: str | None) -> "Deferred[ToolResult]":
-        """Run the model's call; a tool it may not use answers as an error the model can read."""
-        d = self.registry.invoke(call.name, call.arguments, self.context, "agent", provider)
+    def run(
+        self, call: ToolCall, provider: str | None, onUpdate: Callable[[ToolResult], None] | None = None,
+    ) -> "Deferred[ToolResult]":
+        """
+        Run the model's call, C{onUpdate} hearing its partial results; a tool it may
+        not use answers as an error the model can read.
+        """
+        context = self.context if onUpdate is None else replace(self.context, onUpdate=onUpdate)
+        d = self.registry.invoke(call.name, call.arguments, context, "agent", provider)
 
         def unavailable(failure) -> ToolResult:
             failure.trap(ToolUnavailable)

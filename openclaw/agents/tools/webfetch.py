@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from twisted.internet.defer import CancelledError, Deferred
@@ -61,8 +61,11 @@ class _Pinned:
 
 
 class _CappedBody(Protocol):
-    def __init__(self, cap: int) -> None:
+    """Reads a body up to C{cap} bytes, calling C{onProgress(received)} as pieces arrive."""
+
+    def __init__(self, cap: int, onProgress: Callable[[int], None] = lambda _: None) -> None:
         self.cap = cap
+        self._onProgress = onProgress
         self.body = bytearray()
         self.truncated = False
         self.done: Deferred = Deferred(lambda _: self.transport.stopProducing())
@@ -75,10 +78,16 @@ class _CappedBody(Protocol):
             del self.body[self.cap:]
             self.truncated = True
             self.transport.stopProducing()
+        self._onProgress(len(self.body))
 
     def connectionLost(self, reason: Any) -> None:
         if not self.done.called:
             self.done.callback(None)
+
+
+def _progress(url: str, received: int) -> ToolResult:
+    """A download under way, as the call's partial result."""
+    return ToolResult(f"received {received} bytes of {url}", {"status": "receiving", "url": url, "bytes": received})
 
 
 class WebFetchTool(AgentTool):
@@ -100,7 +109,7 @@ class WebFetchTool(AgentTool):
                 response.deliverBody(_CappedBody(0))
                 url = urljoin(url, location[0].decode("latin-1"))
                 continue
-            body = _CappedBody(limits.maxBytes)
+            body = _CappedBody(limits.maxBytes, lambda received: context.update(_progress(url, received)))
             response.deliverBody(body)
             await self._bounded(body.done, context)
             contentType = (response.headers.getRawHeaders(b"content-type") or [b""])[0].decode("latin-1")

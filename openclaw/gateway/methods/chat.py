@@ -3,6 +3,11 @@ The chat methods of WebChat and the Control UI: C{chat.send} (start a run,
 answered at once; the reply arrives as C{chat} events), C{chat.abort},
 C{chat.inject} (an assistant message without a run), and the transcript reads
 C{chat.history} and C{chat.startup}.
+
+C{chat.send} understands C{/stop} (stop what runs in the session), C{/new} and
+C{/reset} (reset the session; the rest of the message, or a greeting, is the new
+session's first run), and C{deliver: true} (the reply also goes to the session's
+last channel route, when it has one).
 """
 
 from __future__ import annotations
@@ -12,8 +17,14 @@ import binascii
 import json
 from typing import Any
 
-from openclaw.agents.runs import RunRequest
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from openclaw.agents.resets import reset_command, run_message
+from openclaw.agents.runs import Run, RunRequest
+from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.methods import CallContext, MethodRegistry
+from openclaw.gateway.methods.delivery import DeliveryError, deliver, resolve
 from openclaw.gateway.methods.targets import params_schema, resolve_target
 from openclaw.agents.runevents import TOOL_EVENTS, assistant_message
 from openclaw.agents.sessions.defaults import session_defaults
@@ -26,6 +37,8 @@ _NONEMPTY = {"type": "string", "minLength": 1}
 
 #: The stop command: aborts what runs in the session instead of starting a run.
 STOP_COMMAND = "/stop"
+
+_log = Logger(namespace="gateway/chat")
 
 SEND_PARAMS = params_schema(
     required=("sessionKey", "message", "idempotencyKey"),
@@ -81,6 +94,13 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             return {"ok": True, "aborted": bool(runIds), "runIds": runIds}
         if not message.strip():
             raise GatewayError(INVALID_REQUEST, "invalid chat.send params: message must not be empty")
+        command = reset_command(message)
+        if command is not None and runtime.runs.get(params["idempotencyKey"]) is None:
+            return runtime.resetSession(agentId, key, command[0]).addCallback(
+                lambda _: start(params, ctx, agentId, key, run_message(command[1])))
+        return start(params, ctx, agentId, key, message)
+
+    def start(params: dict, ctx: CallContext, agentId: str, key: str, message: str) -> dict[str, Any]:
         timeoutMs = params.get("timeoutMs")
         run, created = runtime.start(RunRequest(
             runId=params["idempotencyKey"], agentId=agentId, sessionKey=key, message=message, kind="chat",
@@ -88,12 +108,28 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             timeoutSeconds=None if timeoutMs is None else timeoutMs / 1000,
         ))
         if created and TOOL_EVENTS in ctx.caps:
-            run.events.addToolRecipient(ctx.emit)
+            run.events.addToolRecipient(ctx.emit, ctx.connId)
+        if created and params.get("deliver"):
+            run.whenDone().addCallback(lambda outcome: Deferred.fromCoroutine(deliverToRoute(outcome, run))).addErrback(
+                lambda f: _log.failure("delivering the reply of run {runId} failed", f, runId=run.runId))
         if created:
             return {"runId": run.runId, "status": "started"}
         if run.outcome is None:
             return {"runId": run.runId, "status": "in_flight"}
         return {"runId": run.runId, "status": run.outcome.status}
+
+    async def deliverToRoute(outcome: RunOutcome, run: Run) -> None:
+        """A completed run's reply also goes to the session's last channel route, if it has one."""
+        if outcome.status != "ok":
+            return
+        request = run.request
+        entry = await runtime.stores.store(request.agentId).get(request.sessionKey)
+        try:
+            delivery = resolve(tree.channels, {}, entry.lastRoute if entry else None)
+        except DeliveryError as e:
+            _log.info("the reply of run {runId} stays in the session: {problem}", runId=run.runId, problem=str(e))
+            return
+        await deliver(tree.channels, delivery, run.runId, outcome)
 
     def abort(params: dict, ctx: CallContext) -> dict[str, Any]:
         _, key = resolve_target(runtime, params.get("agentId"), params["sessionKey"])
@@ -120,7 +156,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         runtime.publish("chat", {
             "runId": f"inject-{entry.id}", "sessionKey": key, "agentId": agentId, "seq": 0, "state": "final",
             "message": message,
-        })
+        }, sessionKey=key)
         return {"ok": True, "messageId": entry.id}
 
     def pending(key: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 Session methods: C{sessions.list|get|describe} (read), C{sessions.patch} (write),
 C{sessions.reset} (admin), C{sessions.delete} (admin; write with C{archivedOnly}),
 and the subscriptions: C{sessions.subscribe} (C{sessions.changed} events) and
-C{sessions.messages.subscribe} (C{session.message} events of one session), each
+C{sessions.messages.subscribe} (C{session.message} and C{session.tool} events of one session), each
 held until it is undone or the connection closes.
 
 Resetting or deleting a session first stops the runs in it. A request names a
@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from openclaw.agents.models import ModelConfigError
 from openclaw.agents.sessionkeys import chat_type, session_kind
+from openclaw.agents.sessions.bus import messages_subscription
 from openclaw.agents.sessions.defaults import session_defaults
 from openclaw.agents.sessions.entry import SessionEntry
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
@@ -67,6 +68,7 @@ def _record(entry: SessionEntry) -> dict[str, Any]:
 def register(registry: MethodRegistry, tree, shell) -> None:
     registry.addEvent("sessions.changed")
     registry.addEvent("session.message")
+    registry.addEvent("session.tool")
 
     runtime = tree.agents
 
@@ -151,9 +153,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
 
     async def sessions_reset(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
-        runtime.runs.abort(key, None, "reset")  # a fresh start leaves nothing running in the old one
-        entry = await runtime.stores.store(agentId).reset(key, params.get("reason", "reset"))
-        announce(entry, "reset")
+        entry = await runtime.resetSession(agentId, key, params.get("reason", "reset"))
         return {"ok": True, "key": key, "entry": _record(entry), "resolved": resolved(entry)}
 
     async def sessions_delete(params: dict, ctx: CallContext) -> dict[str, Any]:
@@ -200,7 +200,11 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         def forward(payload: dict) -> None:
             ctx.emit("session.message", payload)
 
-        ctx.subscribe(f"session.messages:{key}", runtime.bus.subscribeMessages(key, forward))
+        def forwardTool(payload: dict) -> None:
+            ctx.emit("session.tool", payload, dropIfSlow=True)
+
+        stops = (runtime.bus.subscribeMessages(key, forward), runtime.bus.subscribeTools(key, ctx.connId, forwardTool))
+        ctx.subscribe(messages_subscription(key), lambda: [stop() for stop in stops])
         result: dict[str, Any] = {"subscribed": True, "key": key}
         if params.get("includeApprovals"):  # no approvals exist here yet: an empty replay
             result["approvalReplay"] = {"sessionKey": key, "updatedAtMs": now(), "approvals": [], "truncated": False}
@@ -208,7 +212,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
 
     def messages_unsubscribe(params: dict, ctx: CallContext) -> dict[str, Any]:
         agentId, key = target(params)
-        ctx.unsubscribe(f"session.messages:{key}")
+        ctx.unsubscribe(messages_subscription(key))
         return {"subscribed": False, "key": key}
 
     read, write, admin = scopes.READ, scopes.WRITE, scopes.ADMIN

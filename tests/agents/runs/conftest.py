@@ -6,6 +6,7 @@ of its own, and whose timers run on a L{Clock} the test advances.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -41,6 +42,18 @@ def text_reply(*words: str, end: str = "finish") -> Reply:
     return Reply(body, end=end)
 
 
+def openai_tool_call(callId: str, name: str, args: dict) -> Reply:
+    """One streamed tool call, its arguments split across two chunks."""
+    raw = json.dumps(args)
+    return Reply([
+        chunk({"role": "assistant", "content": None, "tool_calls": [
+            {"index": 0, "id": callId, "type": "function", "function": {"name": name, "arguments": ""}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": raw[:5]}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": raw[5:]}}]}),
+        chunk(finish="tool_calls"), chunk(usage={"prompt_tokens": 7, "completion_tokens": 3}), DONE,
+    ])
+
+
 def run_config(base: str, **agents: Any) -> dict:
     config = local_config()
     config["models"] = {"providers": {"fakeup": {
@@ -48,6 +61,15 @@ def run_config(base: str, **agents: Any) -> dict:
         "models": [{"id": "fake-model"}, {"id": "backup-model"}],
     }}}
     config["agents"] = {"defaults": {"model": MODEL, **agents}}
+    return config
+
+
+def telegram_run_config(base: str, api, token: str, **telegram: Any) -> dict:
+    """L{run_config} plus a Telegram account on the Bot API double C{api}, open to every DM, no debounce."""
+    config = run_config(base)
+    config["channels"] = {"telegram": {"botToken": token, "apiRoot": api.root, "dmPolicy": "open", "allowFrom": ["*"],
+                                       **telegram}}
+    config["messages"] = {"inbound": {"debounceMs": 0}}
     return config
 
 

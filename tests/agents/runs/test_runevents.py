@@ -9,7 +9,7 @@ from openclaw.agents.runevents import DELTA_INTERVAL, RunEvents
 
 def events(clock: Clock) -> tuple[RunEvents, list[tuple[str, dict, bool]]]:
     sent: list[tuple[str, dict, bool]] = []
-    return RunEvents("r-1", "agent:main:main", "main", lambda e, p, drop: sent.append((e, p, drop)), clock, None), sent
+    return RunEvents("r-1", "agent:main:main", "main", lambda e, p, drop, sessionKey=None: sent.append((e, p, drop)), clock, None), sent
 
 
 def chat(sent):
@@ -69,3 +69,56 @@ def test_a_silent_reply_has_no_message_in_the_final_event():
     run.assistant("NO_REPLY", "item")
     run.final("stop")
     assert "message" not in chat(sent)[-1]
+
+
+def tool_events(clock: Clock, recipients=("conn-1",)):
+    """A run with tool-event recipients; returns it, what they got, and the session.tool calls."""
+    got: list[dict] = []
+    session: list[tuple[str, dict, frozenset]] = []
+    run = RunEvents("r-1", "agent:main:main", "main", lambda *a, **k: None, clock, None,
+                    sessionTool=lambda key, payload, skip: session.append((key, payload, skip)))
+    for connId in recipients:
+        run.addToolRecipient(lambda e, p, drop: got.append(p), connId)
+    return run, got, session
+
+
+def test_tool_updates_are_paced_and_only_the_newest_goes_out():
+    clock = Clock()
+    run, got, _ = tool_events(clock)
+    run.tool({"phase": "start", "name": "exec", "toolCallId": "c1", "args": {}})
+    run.toolUpdate("exec", "c1", {"content": [{"type": "text", "text": "a"}]})  # the first at once
+    run.toolUpdate("exec", "c1", {"content": [{"type": "text", "text": "ab"}]})
+    run.toolUpdate("exec", "c1", {"content": [{"type": "text", "text": "abc"}]})
+    assert [p["data"]["phase"] for p in got] == ["start", "update"]
+    clock.advance(DELTA_INTERVAL)
+    updates = [p["data"] for p in got if p["data"]["phase"] == "update"]
+    assert [u["partialResult"]["content"][0]["text"] for u in updates] == ["a", "abc"]
+    assert updates[-1]["name"] == "exec" and updates[-1]["toolCallId"] == "c1"
+    run.toolUpdate("exec", "c1", {"content": [{"type": "text", "text": "abcd"}]})  # held back ...
+    run.tool({"phase": "result", "name": "exec", "toolCallId": "c1", "isError": False})  # ... and dropped
+    clock.advance(DELTA_INTERVAL)
+    assert [(p["seq"], p["data"]["phase"]) for p in got] == [(1, "start"), (2, "update"), (3, "update"), (4, "result")]
+    assert clock.getDelayedCalls() == []
+
+
+def test_session_tool_payloads_carry_the_session_snapshot_and_name_the_recipients():
+    clock = Clock()
+    run, got, session = tool_events(clock, recipients=("conn-1", "conn-2"))
+    run.setSession({"sessionId": "s-1", "updatedAt": 5, "label": "ops"})
+    run.tool({"phase": "start", "name": "read", "toolCallId": "c1", "args": {"path": "x"}})
+    (key, payload, skip), = session
+    assert key == "agent:main:main" and skip == frozenset({"conn-1", "conn-2"})
+    assert payload == {**got[0], "sessionKey": "agent:main:main", "agentId": "main", "sessionId": "s-1",
+                       "updatedAt": 5, "label": "ops"}
+    assert "sessionKey" not in got[0]  # the agent event keeps the published shape
+
+
+def test_agent_and_chat_events_are_published_with_their_session():
+    clock = Clock()
+    keys: list[tuple[str, str]] = []
+    run = RunEvents("r-1", "agent:main:work", "main", lambda e, p, drop, sessionKey=None: keys.append((e, sessionKey)),
+                    clock, None)
+    run.lifecycle("start")
+    run.assistant("hi", "item")
+    run.final("stop")
+    assert set(keys) == {("agent", "agent:main:work"), ("chat", "agent:main:work")}

@@ -63,3 +63,37 @@ async def test_cancelling_the_call_kills_the_command(invoke, toolClock, workspac
     assert not toolClock.getDelayedCalls()  # the timeout timer is gone too
     await deferLater(reactor, 1.0, lambda: None)  # longer than the command would have taken
     assert not (workspace / "late").exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_output_is_reported_as_partial_results_while_the_command_runs(make_context, workspace):
+    from dataclasses import replace
+
+    from openclaw.agents.tools.registry import default_registry
+
+    partials = []
+
+    def heard(partial):
+        partials.append(partial)
+        (workspace / "go").touch()  # the command waits for this before its second line
+
+    context = replace(make_context(), onUpdate=heard)
+    command = "echo one; for i in $(seq 1000); do [ -e go ] && break; sleep 0.01; done; echo two >&2"
+    result = await default_registry().invoke("exec", {"command": command}, context)
+    assert result.text == "one\ntwo\n" and not result.isError
+    assert [p.text for p in partials] == ["one\n", "one\ntwo\n"]
+    assert partials[-1].details == {"status": "running", "outputBytes": 8}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_partial_result_carries_only_the_end_of_long_output(make_context):
+    from dataclasses import replace
+
+    from openclaw.agents.tools.execute import UPDATE_TAIL
+    from openclaw.agents.tools.registry import default_registry
+
+    partials = []
+    context = replace(make_context(), onUpdate=partials.append)
+    result = await default_registry().invoke("exec", {"command": "printf 'a%.0s' $(seq 20000); printf end"}, context)
+    assert len(result.text) == 20003
+    assert len(partials[-1].text) == UPDATE_TAIL and partials[-1].text.endswith("aend")

@@ -85,3 +85,16 @@ def test_http_surface_adds_the_hard_deny_list_and_its_settings():
 def test_bad_tool_settings_name_the_path(tools, message):
     with pytest.raises(AgentConfigError, match=message):
         ToolsSettings.fromConfig({"tools": tools})
+
+
+def test_the_channel_layer_narrows_a_run_from_a_chat_group():
+    from openclaw.agents.tools.policy import ToolPolicy
+
+    group = ToolPolicy.fromConfig({"deny": ["group:runtime"]}, "groups.*.tools")
+    settings = ToolsSettings.fromConfig({"tools": {"profile": "coding"}})
+    d = settings.decide("main", "bash", "agent", None, group)
+    assert (d.allowed, d.layer, d.rule) == (False, "channel", "deny")
+    assert settings.decide("main", "read", "agent", None, group).allowed
+    only = ToolPolicy.fromConfig({"allow": ["read", "message"]}, "groups.*.toolsBySender.id:1")
+    assert settings.decide("main", "write", "agent", None, only).layer == "channel"
+    assert settings.decide("main", "message", "agent", None, only).layer == "profile"  # an earlier refusal wins

@@ -14,22 +14,10 @@ import pytest
 import pytest_twisted
 
 from openclaw.cli.client import GatewayCallError
-from tests.agents.runs.conftest import DONE, RetryClock, chunk, operator, run_config, run_events, text_reply
+from tests.agents.runs.conftest import RetryClock, openai_tool_call, operator, run_config, run_events, text_reply
 from tests.agents.upstream import Reply, sse
 from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.conftest import serving, start_gateway
-
-
-def openai_tool_call(callId: str, name: str, args: dict) -> Reply:
-    """One streamed tool call, its arguments split across two chunks."""
-    raw = json.dumps(args)
-    return Reply([
-        chunk({"role": "assistant", "content": None, "tool_calls": [
-            {"index": 0, "id": callId, "type": "function", "function": {"name": name, "arguments": ""}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": raw[:5]}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": raw[5:]}}]}),
-        chunk(finish="tool_calls"), chunk(usage={"prompt_tokens": 7, "completion_tokens": 3}), DONE,
-    ])
 
 
 def anthropic_reply(*blocks: tuple[str, Any], stop: str) -> Reply:

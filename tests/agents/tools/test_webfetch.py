@@ -92,3 +92,18 @@ async def test_web_fetch_denied_by_profile(invoke):
     with pytest.raises(ToolUnavailable) as caught:
         await invoke("web_fetch", {"url": "http://example.com/"}, config={"tools": {"profile": "messaging"}})
     assert caught.value.decision.layer == "profile"
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_download_is_reported_as_it_arrives(make_context, site):
+    from dataclasses import replace
+
+    from openclaw.agents.tools.registry import default_registry
+
+    partials = []
+    context = replace(make_context(ALLOW_LOCAL), onUpdate=partials.append)
+    result = await default_registry().invoke("web_fetch", {"url": f"{site}/big"}, context)
+    assert result.details["bytes"] == 1000 and result.details["truncated"]
+    assert partials and [p.details["bytes"] for p in partials] == sorted(p.details["bytes"] for p in partials)
+    assert partials[-1].details == {"status": "receiving", "url": f"{site}/big", "bytes": 1000}
+    assert partials[-1].text == f"received 1000 bytes of {site}/big"
