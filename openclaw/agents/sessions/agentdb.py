@@ -5,11 +5,11 @@ which our session store uses as its file, so that the real OpenClaw CLI
 (C{openclaw sessions}, C{openclaw status}), which reads this file itself instead
 of asking the gateway, lists our sessions.
 
-A new file gets OpenClaw's whole schema (C{agentdb-schema-23.sql}, the definitions
-a file the real gateway wrote holds): the real CLI compares the session tables and
-their triggers with its own before it reads a row, and the real C{openclaw doctor}
-refuses an agent database that lacks any of its tables. Of that schema the store
-fills:
+A new file gets OpenClaw's session tables with their indexes and triggers
+(C{agentdb-schema-23.sql}, the definitions a file the real gateway wrote holds),
+because the real CLI compares them with its own before it reads a row; the rest of
+OpenClaw's schema is left out (the real C{openclaw doctor} reports it as
+incomplete). Of those tables the store fills:
 
 - C{schema_meta}: the row C{primary} naming the role C{agent} and the agent's id,
   with C{PRAGMA user_version} 23 (what the real CLI checks before anything else);
@@ -86,13 +86,6 @@ class AgentDatabaseError(Exception):
     """The file at an agent database's path is not one this store can use (the message says why)."""
 
 
-def _octet_length(value: Any) -> int | None:
-    """SQLite's C{octet_length} (3.43+): the size in bytes of a blob, or of a value as UTF-8 text."""
-    if value is None:
-        return None
-    return len(value) if isinstance(value, bytes) else len(str(value).encode())
-
-
 def prepare(conn: sqlite3.Connection, path: str, agentId: str, nowMs: int, appVersion: str) -> None:
     """
     Make the file at C{path} (opened as C{conn}) agent C{agentId}'s database: in a
@@ -100,8 +93,6 @@ def prepare(conn: sqlite3.Connection, path: str, agentId: str, nowMs: int, appVe
     agent database of C{agentId} at L{SCHEMA_VERSION}. Either way add our
     transcript table. One transaction.
     """
-    if sqlite3.sqlite_version_info < (3, 43):  # a CHECK in OpenClaw's transcript_events calls it
-        conn.create_function("octet_length", 1, _octet_length, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         (version,) = conn.execute("PRAGMA user_version").fetchone()

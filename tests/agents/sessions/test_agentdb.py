@@ -41,8 +41,7 @@ async def test_a_new_file_is_an_agent_database_of_schema_version_23(store):
     assert (role, agentId, version, created) == ("agent", "main", 23, T0 * 1000)
     assert read(store.path, "SELECT main_key FROM session_key_contract") == [("main",)]
     created = {sql for (sql,) in read(store.path, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")}
-    assert {statement.rstrip(";") for statement in OPENCLAW_SCHEMA} <= created  # all of OpenClaw's schema
-    assert len(OPENCLAW_SCHEMA) == 127
+    assert {statement.rstrip(";") for statement in OPENCLAW_SCHEMA} <= created  # the session tables as OpenClaw has them
     assert {name for (name,) in read(store.path, "SELECT name FROM sqlite_master WHERE type = 'trigger'")} >= \
         CHECKED_TRIGGERS
 
