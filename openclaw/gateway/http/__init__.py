@@ -12,6 +12,14 @@ routing order of http-api.md §1.4, and what they share.
 A new surface (hooks, /v1/models, /tools/invoke, /sessions/*, /v1/responses,
 /v1/chat/completions, plugin routes: in that order) is a klein class with an
 C{app} and a C{maxBodyBytes}, inserted into L{surfaces} at its place in that order.
+
+Every surface is built once per gateway tree from C{(hub, reactor)}, and is always
+mounted: it reads C{hub.settings} (the current snapshot, swapped by a reload) on
+each request, so a toggle such as C{gateway.http.endpoints.*.enabled} applies at
+once; a switched-off endpoint answers L{responses.endpoint_disabled}. Surfaces
+that start agent runs do so through C{hub.agents} (the L{AgentRuntime}).
+
+  settings.py   the C{gateway.http.*} section (L{HttpSettings}, C{settings.http})
 """
 
 from __future__ import annotations
