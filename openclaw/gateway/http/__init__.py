@@ -7,6 +7,9 @@ routing order of http-api.md §1.4, and what they share.
   responses.py  JSON/text answers and the common error shape
   routing.py    first match wins across the surfaces; nothing matched → 404
   probes.py     /health, /ready, /startup (+ their z aliases)
+  openai_models.py     GET /v1/models[/{id}]: the agent targets
+  chat_completions.py  POST /v1/chat/completions
+  agentcalls.py  what the OpenAI-compatible endpoints share: agent target, session, tools, the run
   controlui.py  the Control UI (static files, SPA fallback, bootstrap config), last
 
 A new surface (hooks, /v1/models, /tools/invoke, /sessions/*, /v1/responses,
@@ -27,7 +30,9 @@ from __future__ import annotations
 from typing import Any
 
 from openclaw.gateway.http.auth import BearerAuth
+from openclaw.gateway.http.chat_completions import ChatCompletions
 from openclaw.gateway.http.controlui import ControlUi
+from openclaw.gateway.http.openai_models import OpenAiModels
 from openclaw.gateway.http.probes import Probes
 from openclaw.gateway.http.routing import Surface, SurfaceRouter
 
@@ -35,7 +40,11 @@ from openclaw.gateway.http.routing import Surface, SurfaceRouter
 def surfaces(hub, reactor: Any) -> list[Surface]:
     """The gateway's HTTP surfaces in routing order: the first whose routes match a path answers it."""
     bearer = BearerAuth(hub)
-    found: list[Surface] = [Probes(hub, bearer)]
+    found: list[Surface] = [
+        Probes(hub, bearer),
+        OpenAiModels(hub, bearer),
+        ChatCompletions(hub, bearer, reactor),
+    ]
     ui = ControlUi.configured(hub, bearer, reactor)
     if ui is not None:
         found.append(ui)
