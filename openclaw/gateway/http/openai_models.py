@@ -6,6 +6,7 @@ per configured agent), served while either OpenAI-compatible endpoint is enabled
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -18,6 +19,7 @@ from openclaw.gateway.http.responses import endpoint_disabled, error_body, json_
 from openclaw.gateway.http.settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY
 
 _PREFIX = b"/v1/models/"
+_BAD_ESCAPE = re.compile(rb"%(?![0-9a-fA-F]{2})")
 
 
 def model_object(modelId: str) -> dict[str, Any]:
@@ -29,6 +31,8 @@ def requested_id(rawPath: bytes) -> str:
     raw = rawPath[len(_PREFIX):]
     if not raw:
         raise A.InvalidRequest("Missing model id.")
+    if _BAD_ESCAPE.search(raw):
+        raise A.InvalidRequest("Invalid model id encoding.")
     try:
         modelId = unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
