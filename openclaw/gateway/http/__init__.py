@@ -8,6 +8,8 @@ routing order of http-api.md §1.4, and what they share.
   routing.py    first match wins across the surfaces; nothing matched → 404
   probes.py     /health, /ready, /startup (+ their z aliases)
   openai_models.py     GET /v1/models[/{id}]: the agent targets
+  embeddings.py        POST /v1/embeddings
+  responses_api.py     POST /v1/responses (OpenResponses)
   chat_completions.py  POST /v1/chat/completions
   agentcalls.py  what the OpenAI-compatible endpoints share: agent target, session, tools, the run
   controlui.py  the Control UI (static files, SPA fallback, bootstrap config), last
@@ -32,8 +34,10 @@ from typing import Any
 from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.chat_completions import ChatCompletions
 from openclaw.gateway.http.controlui import ControlUi
+from openclaw.gateway.http.embeddings import Embeddings
 from openclaw.gateway.http.openai_models import OpenAiModels
 from openclaw.gateway.http.probes import Probes
+from openclaw.gateway.http.responses_api import ResponsesApi
 from openclaw.gateway.http.routing import Surface, SurfaceRouter
 
 
@@ -43,6 +47,8 @@ def surfaces(hub, reactor: Any) -> list[Surface]:
     found: list[Surface] = [
         Probes(hub, bearer),
         OpenAiModels(hub, bearer),
+        Embeddings(hub, bearer, reactor),
+        ResponsesApi(hub, bearer, reactor),
         ChatCompletions(hub, bearer, reactor),
     ]
     ui = ControlUi.configured(hub, bearer, reactor)

@@ -337,8 +337,7 @@ class _Stream:
         else:
             self._ending(outcome)
         self._write(A.SSE_DONE)
-        self._request.finish()
-        return None
+        return None  # (klein finishes the request)
 
     def _ending(self, outcome: RunOutcome) -> None:
         for index, call in enumerate(outcome.toolCalls):
