@@ -23,7 +23,7 @@ from openclaw.config.load import ConfigError, ConfigSource, contents_digest, fil
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw.config.outcome import DEFAULT_MODE
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
-from openclaw.gateway.http.settings import HttpSettings
+from openclaw.http_settings import HttpSettings
 from openclaw import atomicfile, bindhost
 from openclaw.config import configfile
 from openclaw.logs.sink import LogSettings

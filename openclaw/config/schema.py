@@ -38,7 +38,7 @@ _OPEN = {"type": "object"}
 _SECRET = {"$ref": "#/definitions/secretInput"}
 _LOG_LEVEL = _enum("silent", "fatal", "error", "warn", "info", "debug", "trace")
 
-#: What image parts of the OpenAI-compatible endpoints may be (openclaw.gateway.http.settings).
+#: What image parts of the OpenAI-compatible endpoints may be (openclaw.http_settings).
 _HTTP_IMAGES = _closed(allowUrl=_BOOL, maxBytes=_int(1), allowedMimes=_STRINGS)
 
 _GATEWAY = _closed(

@@ -13,14 +13,11 @@ from __future__ import annotations
 import hmac
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from twisted.internet.interfaces import IReactorTime
 
 from openclaw.bindhost import is_loopback
-
-if TYPE_CHECKING:  # (openclaw.settings imports the HTTP settings, which import this package)
-    from openclaw.settings import RateLimit
+from openclaw.settings import RateLimit
 
 _MAX_BUCKETS = 10_000
 _FIRST_DELAY = 0.25

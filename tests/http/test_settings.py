@@ -9,7 +9,7 @@ from twisted.web.test.requesthelper import DummyRequest
 from openclaw.agents.models import ModelConfigError
 from openclaw.config import diff
 from openclaw.gateway.http.responses import endpoint_disabled
-from openclaw.gateway.http.settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY, HttpSettings, MIB
+from openclaw.http_settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY, HttpSettings, MIB
 
 
 def test_defaults_keep_every_endpoint_off():

@@ -24,7 +24,9 @@ each request, so a toggle such as C{gateway.http.endpoints.*.enabled} applies at
 once; a switched-off endpoint answers L{responses.endpoint_disabled}. Surfaces
 that start agent runs do so through C{hub.agents} (the L{AgentRuntime}).
 
-  settings.py   the C{gateway.http.*} section (L{HttpSettings}, C{settings.http})
+The C{gateway.http.*} section is L{openclaw.http_settings.HttpSettings}
+(C{settings.http}); it lives outside this package because the settings build,
+which the CLI uses too, must not import the gateway.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.http import agentcalls as A
 from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.responses import endpoint_disabled, error_body, json_response
-from openclaw.gateway.http.settings import CHAT_COMPLETIONS_KEY, ImageLimits
+from openclaw.http_settings import CHAT_COMPLETIONS_KEY, ImageLimits
 
 NO_RESPONSE = "No response from OpenClaw."
 MISSING_USER = "Missing user message in `messages`."

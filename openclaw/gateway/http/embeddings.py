@@ -29,7 +29,7 @@ from openclaw.gateway.http import agentcalls as A
 from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.body import MIB
 from openclaw.gateway.http.responses import endpoint_disabled, error_body, json_response
-from openclaw.gateway.http.settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY, EmbeddingsSettings
+from openclaw.http_settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY, EmbeddingsSettings
 
 _log = Logger(namespace="gateway/http/embeddings")
 

@@ -16,7 +16,7 @@ from twisted.web.iweb import IRequest
 from openclaw.gateway.http import agentcalls as A
 from openclaw.gateway.http.auth import BearerAuth, refuse
 from openclaw.gateway.http.responses import endpoint_disabled, error_body, json_response, method_not_allowed
-from openclaw.gateway.http.settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY
+from openclaw.http_settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY
 
 _PREFIX = b"/v1/models/"
 _BAD_ESCAPE = re.compile(rb"%(?![0-9a-fA-F]{2})")

@@ -29,7 +29,7 @@ from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.http import agentcalls as A
 from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.responses import endpoint_disabled, json_response
-from openclaw.gateway.http.settings import RESPONSES_KEY, FileLimits, ImageLimits, ResponsesSettings
+from openclaw.http_settings import RESPONSES_KEY, FileLimits, ImageLimits, ResponsesSettings
 
 MISSING_USER = "Missing user message in `input`."
 NO_RESPONSE = "No response from OpenClaw."

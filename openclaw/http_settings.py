@@ -3,7 +3,9 @@ C{gateway.http.*}: which OpenAI-compatible endpoints are on, their limits, and t
 security headers every HTTP answer carries (http-api.md §1.2, §4; config.md).
 
 The surfaces are always mounted; each request reads this section from the hub's
-current settings, so a toggle applies with the next request (no restart).
+current settings, so a toggle applies with the next request (no restart). It sits
+beside L{openclaw.settings} (not in C{openclaw.gateway.http}) because the CLI builds
+settings too and never imports the gateway.
 """
 
 from __future__ import annotations
