@@ -116,3 +116,22 @@ class TestDisabled:
             await in_thread(reactor, sdk(gateway).chat.completions.create, model="openclaw",
                             messages=[{"role": "user", "content": "hi"}])
         assert "gateway.http.endpoints.chatCompletions.enabled" in caught.value.message
+
+
+ADMIN = ["operator.admin", "operator.read", "operator.write"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_toggles_and_the_hsts_header_apply_without_a_restart(gateway):
+    response, _ = await call(gateway, "GET", "/v1/models", AUTH)
+    assert response.code == 200 and response.headers.getRawHeaders("strict-transport-security") is None
+    admin = await gateway.connect(scopes=ADMIN)
+    base = (await admin.call("config.get"))["hash"]
+    patch = {"gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": False}, "responses": {"enabled": False}},
+                                  "securityHeaders": {"strictTransportSecurity": "max-age=600"}}}}
+    await admin.call("config.patch", {"raw": json.dumps(patch), "baseHash": base})
+    await gateway.service.reload.settled()
+    response, body = await call(gateway, "GET", "/v1/models", AUTH)
+    assert response.code == 404 and json.loads(body)["error"]["type"] == "not_found"
+    assert response.headers.getRawHeaders("strict-transport-security") == ["max-age=600"]
+    assert (await admin.call("health"))["ok"] is True  # the same connection: no restart happened
