@@ -25,6 +25,7 @@ from openclaw.config.load import ConfigError, ConfigSource, contents_digest, fil
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw.config.outcome import DEFAULT_MODE
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
+from openclaw.http_settings import HttpSettings
 from openclaw import atomicfile, bindhost
 from openclaw.config import configfile
 from openclaw.logs.sink import LogSettings
@@ -147,6 +148,8 @@ class GatewaySettings:
     tools: ToolsSettings = ToolsSettings()
     bootstrap: BootstrapLimits = BootstrapLimits()
     channels: ChannelsSettings = ChannelsSettings()
+    #: C{gateway.http.*}: read per request, so its changes apply without a restart.
+    http: HttpSettings = HttpSettings()
 
     @property
     def secret(self) -> str | None:
@@ -387,6 +390,7 @@ def build(
         queue = QueueSettings.fromConfig(effective)
         tools = ToolsSettings.fromConfig(effective)
         bootstrap = BootstrapLimits.fromConfig(effective)
+        http = HttpSettings.fromConfig(effective)
     except ModelConfigError as e:
         raise StartupError(f"Gateway failed to start: Invalid config: {e}", EX_CONFIG) from None
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
@@ -425,6 +429,7 @@ def build(
         tools=tools,
         bootstrap=bootstrap,
         channels=ChannelsSettings.fromConfig(effective, environ, resolved, session, agents),
+        http=http,
     )
 
 
@@ -461,7 +466,7 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
 
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
-    "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
+    "gateway.tools", "gateway.remote", "gateway.nodes",
     "gateway.channelHealthCheckMinutes", "hooks", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):

@@ -97,6 +97,8 @@ class RunEvents:
         self._pendingUpdate: dict[str, Any] | None = None
         self._updateCall: Any = None
         self._lastUpdateAt: float | None = None
+        #: C{watch(payload)} of in-process callers following the run (the HTTP APIs): every C{agent} event.
+        self._watchers: list[Callable[[dict[str, Any]], None]] = []
 
     # agent ----------------------------------------------------------------------
 
@@ -112,8 +114,15 @@ class RunEvents:
 
     def agent(self, stream: str, data: dict[str, Any]) -> int:
         """Publish one C{agent} event; returns its run C{seq}."""
-        self._publish("agent", self._agentPayload(stream, data), False, sessionKey=self.sessionKey)
+        payload = self._agentPayload(stream, data)
+        self._publish("agent", payload, False, sessionKey=self.sessionKey)
+        for watch in self._watchers:
+            watch(payload)
         return self.seq
+
+    def addWatcher(self, watch: Callable[[dict[str, Any]], None]) -> None:
+        """C{watch} receives every later broadcast C{agent} event payload of this run (in process, never dropped)."""
+        self._watchers.append(watch)
 
     def addToolRecipient(self, emit: Emit, connId: str | None = None) -> None:
         """C{emit} (the connection C{connId}'s) receives this run's C{stream:"tool"} events."""

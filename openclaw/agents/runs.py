@@ -38,6 +38,7 @@ from openclaw.agents.turn import RunOutcome, Turn
 
 if TYPE_CHECKING:
     from openclaw.agents.tools.policy import ToolPolicy
+    from openclaw.agents.providers.base import Tool
     from openclaw.agents.tools.toolbox import Toolbox
     from openclaw.agents.workspace import Workspace
 
@@ -67,6 +68,12 @@ class RunRequest:
     route: Mapping[str, str] | None = None
     #: The channel layer of the tool policy (a group's C{tools}/C{toolsBySender}); None: no such layer.
     toolPolicy: "ToolPolicy | None" = None
+    #: Tools the caller runs itself (the HTTP APIs' function tools): a call to one ends
+    #: the run with that call in its outcome (L{RunOutcome.toolCalls}) instead of running it.
+    clientTools: tuple["Tool", ...] = ()
+    #: Per-run sampling limits for the model requests (None: the model's defaults).
+    maxTokens: int | None = None
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ RULES: dict[str, Rule] = {
     "gateway.auth.password": _AUTH_SECRET,
     "gateway.auth.rateLimit": Rule(HOT, "rateLimit"),
     "gateway.controlUi.allowedOrigins": Rule(HOT, "origins"),
+    # the HTTP endpoints read their section per request
+    "gateway.http": Rule(NONE),
     # infrastructure
     "discovery": Rule(RESTART),
     "canvasHost": Rule(RESTART),
