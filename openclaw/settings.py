@@ -455,7 +455,7 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
 
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
-    "gateway.http", "gateway.tools", "gateway.remote", "gateway.nodes",
+    "gateway.http", "gateway.remote", "gateway.nodes",
     "gateway.channelHealthCheckMinutes", "hooks", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):

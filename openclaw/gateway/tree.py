@@ -22,7 +22,7 @@ from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import (
-    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, sessions, system,
+    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, sessions, system, tools,
 )
 from openclaw.gateway.methods import (  # what the Control UI's chat screen asks for
     agents, approvals, branches, companion, cron, models, progresscards, questions, talk, update,
@@ -35,7 +35,7 @@ from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
 METHOD_FAMILIES = (
-    system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
+    system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat, tools,
     agents, models, branches,
     # features this gateway does not run, answered as the reference answers when they are empty or off
     approvals, questions, cron, progresscards, companion, talk, update,

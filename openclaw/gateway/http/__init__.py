@@ -6,8 +6,9 @@ routing order of http-api.md §1.4, and what they share.
   body.py       JSON request bodies: size bound (413), nesting bound, 400 for non-JSON
   responses.py  JSON/text answers and the common error shape
   routing.py    first match wins across the surfaces; nothing matched → 404
-  probes.py     /health, /ready, /startup (+ their z aliases)
-  controlui.py  the Control UI (static files, SPA fallback, bootstrap config), last
+  probes.py         /health, /ready, /startup (+ their z aliases)
+  tools_invoke.py   POST /tools/invoke (and the invocation WS tools.invoke shares)
+  controlui.py      the Control UI (static files, SPA fallback, bootstrap config), last
 
 A new surface (hooks, /v1/models, /tools/invoke, /sessions/*, /v1/responses,
 /v1/chat/completions, plugin routes: in that order) is a klein class with an
@@ -22,12 +23,13 @@ from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.controlui import ControlUi
 from openclaw.gateway.http.probes import Probes
 from openclaw.gateway.http.routing import Surface, SurfaceRouter
+from openclaw.gateway.http.tools_invoke import ToolsInvoke
 
 
 def surfaces(hub, reactor: Any) -> list[Surface]:
     """The gateway's HTTP surfaces in routing order: the first whose routes match a path answers it."""
     bearer = BearerAuth(hub)
-    found: list[Surface] = [Probes(hub, bearer)]
+    found: list[Surface] = [Probes(hub, bearer), ToolsInvoke(hub, bearer, reactor)]
     ui = ControlUi.configured(hub, bearer, reactor)
     if ui is not None:
         found.append(ui)
