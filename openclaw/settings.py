@@ -23,6 +23,7 @@ from openclaw.config.load import ConfigError, ConfigSource, contents_digest, fil
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw.config.outcome import DEFAULT_MODE
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
+from openclaw.hooksettings import HooksConfigError, HooksSettings
 from openclaw import atomicfile, bindhost
 from openclaw.config import configfile
 from openclaw.logs.sink import LogSettings
@@ -145,6 +146,7 @@ class GatewaySettings:
     tools: ToolsSettings = ToolsSettings()
     bootstrap: BootstrapLimits = BootstrapLimits()
     channels: ChannelsSettings = ChannelsSettings()
+    hooks: HooksSettings = HooksSettings()
 
     @property
     def secret(self) -> str | None:
@@ -381,7 +383,8 @@ def build(
         queue = QueueSettings.fromConfig(effective)
         tools = ToolsSettings.fromConfig(effective)
         bootstrap = BootstrapLimits.fromConfig(effective)
-    except ModelConfigError as e:
+        hooks = HooksSettings.fromConfig(effective, warnings)
+    except (ModelConfigError, HooksConfigError) as e:
         raise StartupError(f"Gateway failed to start: Invalid config: {e}", EX_CONFIG) from None
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
     timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
@@ -419,6 +422,7 @@ def build(
         tools=tools,
         bootstrap=bootstrap,
         channels=ChannelsSettings.fromConfig(effective, environ, resolved, session, agents),
+        hooks=hooks,
     )
 
 
@@ -456,7 +460,7 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
     "gateway.http", "gateway.remote", "gateway.nodes",
-    "gateway.channelHealthCheckMinutes", "hooks", "cron",
+    "gateway.channelHealthCheckMinutes", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):
 #: refused rather than ignored until they are implemented.

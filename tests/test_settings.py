@@ -108,9 +108,9 @@ def test_loopback_and_custom_bind_hosts(environ):
 
 
 def test_inactive_sections_are_warned_about(environ):
-    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "tools": {"allow": []}}}
+    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "channelHealthCheckMinutes": 5}}
     assert _resolve(environ, config).warnings == (
-        "gateway.tools is configured but not served by this gateway version yet; ignoring it.",
+        "gateway.channelHealthCheckMinutes is configured but not served by this gateway version yet; ignoring it.",
     )
 
 

@@ -41,10 +41,11 @@ METHOD_FAMILIES = (
     approvals, questions, cron, progresscards, companion, talk, update,
 )
 
-#: Sections the hub takes live (new connects are checked against the new settings).
-_HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets"})
+#: Sections the hub takes live (new connects are checked against the new settings;
+#: the HTTP surfaces, hooks among them, read the hub's settings on every request).
+_HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets", "hooks"})
 #: Accepted but not served yet (start-up says so): a change to them needs no restart.
-_NOT_SERVED = frozenset({"hooks", "cron"})
+_NOT_SERVED = frozenset({"cron"})
 
 
 @dataclass(frozen=True)

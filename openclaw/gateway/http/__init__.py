@@ -7,6 +7,7 @@ routing order of http-api.md §1.4, and what they share.
   responses.py  JSON/text answers and the common error shape
   routing.py    first match wins across the surfaces; nothing matched → 404
   probes.py         /health, /ready, /startup (+ their z aliases)
+  hooks.py          webhooks under hooks.path (hookactions.py: what a hook asks for)
   tools_invoke.py   POST /tools/invoke (and the invocation WS tools.invoke shares)
   controlui.py      the Control UI (static files, SPA fallback, bootstrap config), last
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.controlui import ControlUi
+from openclaw.gateway.http.hooks import Hooks
 from openclaw.gateway.http.probes import Probes
 from openclaw.gateway.http.routing import Surface, SurfaceRouter
 from openclaw.gateway.http.tools_invoke import ToolsInvoke
@@ -29,7 +31,7 @@ from openclaw.gateway.http.tools_invoke import ToolsInvoke
 def surfaces(hub, reactor: Any) -> list[Surface]:
     """The gateway's HTTP surfaces in routing order: the first whose routes match a path answers it."""
     bearer = BearerAuth(hub)
-    found: list[Surface] = [Probes(hub, bearer), ToolsInvoke(hub, bearer, reactor)]
+    found: list[Surface] = [Probes(hub, bearer), Hooks(hub, reactor), ToolsInvoke(hub, bearer, reactor)]
     ui = ControlUi.configured(hub, bearer, reactor)
     if ui is not None:
         found.append(ui)
