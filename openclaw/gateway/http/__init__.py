@@ -9,6 +9,7 @@ routing order of http-api.md §1.4, and what they share.
   probes.py         /health, /ready, /startup (+ their z aliases)
   hooks.py          webhooks under hooks.path (hookactions.py: what a hook asks for)
   tools_invoke.py   POST /tools/invoke (and the invocation WS tools.invoke shares)
+  sessions_http.py  /sessions/<key>/history, /sessions/<key>/kill
   controlui.py      the Control UI (static files, SPA fallback, bootstrap config), last
 
 A new surface (hooks, /v1/models, /tools/invoke, /sessions/*, /v1/responses,
@@ -25,13 +26,16 @@ from openclaw.gateway.http.controlui import ControlUi
 from openclaw.gateway.http.hooks import Hooks
 from openclaw.gateway.http.probes import Probes
 from openclaw.gateway.http.routing import Surface, SurfaceRouter
+from openclaw.gateway.http.sessions_http import SessionsHttp
 from openclaw.gateway.http.tools_invoke import ToolsInvoke
 
 
 def surfaces(hub, reactor: Any) -> list[Surface]:
     """The gateway's HTTP surfaces in routing order: the first whose routes match a path answers it."""
     bearer = BearerAuth(hub)
-    found: list[Surface] = [Probes(hub, bearer), Hooks(hub, reactor), ToolsInvoke(hub, bearer, reactor)]
+    found: list[Surface] = [
+        Probes(hub, bearer), Hooks(hub, reactor), ToolsInvoke(hub, bearer, reactor), SessionsHttp(hub, bearer),
+    ]
     ui = ControlUi.configured(hub, bearer, reactor)
     if ui is not None:
         found.append(ui)
