@@ -24,6 +24,7 @@ from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, reso
 from openclaw.config.outcome import DEFAULT_MODE
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
 from openclaw.hooksettings import HooksConfigError, HooksSettings
+from openclaw.http_settings import HttpSettings
 from openclaw import atomicfile, bindhost
 from openclaw.config import configfile
 from openclaw.logs.sink import LogSettings
@@ -147,6 +148,8 @@ class GatewaySettings:
     bootstrap: BootstrapLimits = BootstrapLimits()
     channels: ChannelsSettings = ChannelsSettings()
     hooks: HooksSettings = HooksSettings()
+    #: C{gateway.http.*}: read per request, so its changes apply without a restart.
+    http: HttpSettings = HttpSettings()
 
     @property
     def secret(self) -> str | None:
@@ -384,6 +387,7 @@ def build(
         tools = ToolsSettings.fromConfig(effective)
         bootstrap = BootstrapLimits.fromConfig(effective)
         hooks = HooksSettings.fromConfig(effective, warnings)
+        http = HttpSettings.fromConfig(effective)
     except (ModelConfigError, HooksConfigError) as e:
         raise StartupError(f"Gateway failed to start: Invalid config: {e}", EX_CONFIG) from None
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
@@ -423,6 +427,7 @@ def build(
         bootstrap=bootstrap,
         channels=ChannelsSettings.fromConfig(effective, environ, resolved, session, agents),
         hooks=hooks,
+        http=http,
     )
 
 
@@ -459,7 +464,7 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
 
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
-    "gateway.http", "gateway.remote", "gateway.nodes",
+    "gateway.remote", "gateway.nodes",
     "gateway.channelHealthCheckMinutes", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):

@@ -63,6 +63,8 @@ class RunEvents:
         self.finished = False
         #: C{emit(event, payload, dropIfSlow)} of the connections that receive this run's tool events.
         self._toolRecipients: list[Callable[[str, Any, bool], None]] = []
+        #: C{watch(payload)} of in-process callers following the run (the HTTP APIs): every C{agent} event.
+        self._watchers: list[Callable[[dict[str, Any]], None]] = []
 
     # agent ----------------------------------------------------------------------
 
@@ -78,8 +80,15 @@ class RunEvents:
 
     def agent(self, stream: str, data: dict[str, Any]) -> int:
         """Publish one C{agent} event; returns its run C{seq}."""
-        self._publish("agent", self._agentPayload(stream, data), False)
+        payload = self._agentPayload(stream, data)
+        self._publish("agent", payload, False)
+        for watch in self._watchers:
+            watch(payload)
         return self.seq
+
+    def addWatcher(self, watch: Callable[[dict[str, Any]], None]) -> None:
+        """C{watch} receives every later broadcast C{agent} event payload of this run (in process, never dropped)."""
+        self._watchers.append(watch)
 
     def addToolRecipient(self, emit: Callable[[str, Any, bool], None]) -> None:
         """C{emit} (a connection's) receives this run's C{stream:"tool"} events."""

@@ -37,6 +37,7 @@ from openclaw.agents.settings import SessionSettings
 from openclaw.agents.turn import RunOutcome, Turn
 
 if TYPE_CHECKING:
+    from openclaw.agents.providers.base import Tool
     from openclaw.agents.tools.toolbox import Toolbox
     from openclaw.agents.workspace import Workspace
 
@@ -61,6 +62,12 @@ class RunRequest:
     #: A per-run model ref (C{agent model}/C{provider}); strict, no fallbacks.
     model: str | None = None
     extraSystemPrompt: str = ""
+    #: Tools the caller runs itself (the HTTP APIs' function tools): a call to one ends
+    #: the run with that call in its outcome (L{RunOutcome.toolCalls}) instead of running it.
+    clientTools: tuple["Tool", ...] = ()
+    #: Per-run sampling limits for the model requests (None: the model's defaults).
+    maxTokens: int | None = None
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)

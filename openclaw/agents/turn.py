@@ -9,7 +9,9 @@ The tool loop: while the model answers with tool calls, each call runs (C{agent}
 events C{stream:"tool"}, phases C{start} and C{result}, to the run's tool-event
 recipients), its C{toolResult} message goes into the transcript, and the model
 is asked again with the results, at most C{tools.maxSteps} requests per run; a
-model still calling tools after that ends the run as an error.
+model still calling tools after that ends the run as an error. A call to one of
+the request's client tools (the HTTP APIs' function tools) is not run: the turn
+ends there and hands the calls back in its outcome.
 
 A turn that fails leaves the user message without a reply, so the next turn's
 request still carries it. L{Turn.abort} closes the upstream request at once; the
@@ -71,6 +73,8 @@ class RunOutcome:
     provider: str | None = None
     model: str | None = None
     usage: Usage | None = None
+    #: The calls of the request's client tools the model made (the run ended on them).
+    toolCalls: tuple[ToolCall, ...] = ()
 
 
 def usage_record(usage: Usage) -> dict[str, int]:
@@ -185,7 +189,10 @@ class Turn:
             events.status("starting_model")
         events.lifecycle("model", provider=primary.provider, model=primary.model)
         toolbox = snapshot.toolbox
-        tools = toolbox.definitions(primary.provider) if toolbox is not None else ()
+        clientTools = request.clientTools
+        clientNames = {t.name for t in clientTools}
+        served = toolbox.definitions(primary.provider) if toolbox is not None else ()
+        tools = tuple(t for t in served if t.name not in clientNames) + clientTools
         system = snapshot.systemPrompt
         if snapshot.workspace is not None:
             system = await snapshot.workspace.systemPrompt(tools, system)
@@ -194,7 +201,10 @@ class Turn:
         while True:
             step += 1
             self._itemId = f"{self._itemBase}:{step}"
-            modelRequest = ModelRequest(model=primary.model, messages=model_messages(context), system=system, tools=tools)
+            modelRequest = ModelRequest(
+                model=primary.model, messages=model_messages(context), system=system, tools=tools,
+                maxTokens=request.maxTokens, temperature=request.temperature,
+            )
             self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice)
             try:
                 completion: Completion = await self._stream
@@ -206,8 +216,9 @@ class Turn:
             finally:
                 self._stream = None
             usage = _added(usage, completion.usage)
-            if toolbox is None or not completion.toolCalls:
-                return await self._completed(completion, usage)
+            clientCalls = tuple(c for c in completion.toolCalls if c.name in clientNames)
+            if toolbox is None or not completion.toolCalls or clientCalls:
+                return await self._completed(completion, usage, clientCalls)
             await self._append(self._assistantMessage(completion, completion.usage))
             if step >= toolbox.maxSteps:
                 return self._tooManySteps(toolbox.maxSteps)
@@ -267,8 +278,11 @@ class Turn:
             "usage": usage_record(usage), "stopReason": completion.stopReason or "stop", "timestamp": self._now(),
         }
 
-    async def _completed(self, completion: Completion, usage: Usage) -> RunOutcome:
-        """The model answered without (further) tool calls; C{usage} covers every step of the run."""
+    async def _completed(self, completion: Completion, usage: Usage, clientCalls: tuple[ToolCall, ...] = ()) -> RunOutcome:
+        """
+        The model answered without (further) tool calls, or called the caller's own
+        tools (C{clientCalls}, handed back in the outcome); C{usage} covers every step of the run.
+        """
         events = self._events
         provider, _, model = (completion.model or "").partition("/")
         events.agent("usage", {"inputTokens": usage.input, "outputTokens": usage.output})
@@ -284,7 +298,7 @@ class Turn:
         events.final(stopReason)
         return RunOutcome(
             "ok", endedAt, self._startedAt, completion.text, stopReason=stopReason, providerStarted=True,
-            sessionId=self._sessionId, provider=provider, model=model, usage=usage,
+            sessionId=self._sessionId, provider=provider, model=model, usage=usage, toolCalls=clientCalls,
         )
 
     async def _append(self, message: dict[str, Any]) -> None:

@@ -41,6 +41,8 @@ RULES: dict[str, Rule] = {
     "gateway.auth.rateLimit": Rule(HOT, "rateLimit"),
     "gateway.controlUi.allowedOrigins": Rule(HOT, "origins"),
     "gateway.tools": Rule(HOT, "agents"),  # the /tools/invoke deny list, read on each call
+    # the HTTP endpoints read their section per request
+    "gateway.http": Rule(NONE),
     # infrastructure
     "discovery": Rule(RESTART),
     "canvasHost": Rule(RESTART),

@@ -38,6 +38,9 @@ _OPEN = {"type": "object"}
 _SECRET = {"$ref": "#/definitions/secretInput"}
 _LOG_LEVEL = _enum("silent", "fatal", "error", "warn", "info", "debug", "trace")
 
+#: What image parts of the OpenAI-compatible endpoints may be (openclaw.http_settings).
+_HTTP_IMAGES = _closed(allowUrl=_BOOL, maxBytes=_int(1), allowedMimes=_STRINGS)
+
 _GATEWAY = _closed(
     mode=_enum("local", "remote"),
     port=_int(1, 65535),
@@ -79,8 +82,11 @@ _GATEWAY = _closed(
     ),
     http=_closed(
         endpoints=_closed(
-            chatCompletions=_closed(enabled=_BOOL),
-            responses=_closed(enabled=_BOOL),
+            chatCompletions=_closed(enabled=_BOOL, maxBodyBytes=_int(1), images=_HTTP_IMAGES),
+            responses=_closed(
+                enabled=_BOOL, maxBodyBytes=_int(1), maxUrlParts=_int(1), images=_HTTP_IMAGES,
+                files=_closed(maxBytes=_int(1), maxChars=_int(1), allowedMimes=_STRINGS),
+            ),
         ),
         securityHeaders=_closed(
             strictTransportSecurity={

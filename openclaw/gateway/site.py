@@ -44,10 +44,11 @@ _COMMON_HEADERS = (
 class GatewayRoot(Resource):
     isLeaf = True
 
-    def __init__(self, websocket: WebSocketResource, http: Resource) -> None:
+    def __init__(self, websocket: WebSocketResource, http: Resource, hub) -> None:
         super().__init__()
         self._ws = websocket
         self._http = http
+        self._hub = hub
 
     def render(self, request: IRequest):
         upgrade = (request.getHeader(b"upgrade") or b"").lower()
@@ -55,6 +56,9 @@ class GatewayRoot(Resource):
             return self._ws.render(request)
         for name, value in _COMMON_HEADERS:
             request.setHeader(name, value)
+        hsts = self._hub.settings.http.strictTransportSecurity
+        if hsts:  # read per request: gateway.http applies without a restart
+            request.setHeader(b"Strict-Transport-Security", hsts.encode("latin-1"))
         if upgrade:
             request.setResponseCode(400)
             request.setHeader(b"Connection", b"close")
@@ -203,6 +207,6 @@ class GatewayPortFactory(Factory):
 def make_port_factory(hub, reactor) -> GatewayPortFactory:
     factory = GatewayWebSocketFactory(hub, reactor)
     http = http_resource(hub, reactor)
-    site = GatewaySite(GatewayRoot(WebSocketResource(factory), http), http.maxBodyBytes, reactor=reactor)
+    site = GatewaySite(GatewayRoot(WebSocketResource(factory), http, hub), http.maxBodyBytes, reactor=reactor)
     site.noisy = False
     return GatewayPortFactory(site, factory)

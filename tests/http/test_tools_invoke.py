@@ -51,12 +51,14 @@ def workspace(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def gateway_config(workspace) -> dict:
+@pytest_twisted.async_yield_fixture
+async def gateway(reactor, environ, workspace):
+    """No model is needed: a gateway whose failed-auth limiter also counts loopback."""
     config = local_config(auth={"token": TOKEN, "rateLimit": {"maxAttempts": 2, "exemptLoopback": False}})
     config["agents"] = {"defaults": {"workspace": str(workspace)}, "entries": {"main": {}, "work": {}}}
     config["tools"] = {"deny": ["web_fetch"]}
-    return config
+    async with serving(start_gateway(reactor, environ, config), reactor) as running:
+        yield running
 
 
 @pytest.fixture

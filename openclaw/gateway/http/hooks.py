@@ -46,7 +46,7 @@ from openclaw.gateway.http.hookactions import (
     MAPPING_STATIC, REQUEST, AgentAction, HookRefused, TemplateContext, WakeAction, agent_from_request,
     dispatch_key, idempotency_key, mapped_action, session_key, target_agent, wake_from_request,
 )
-from openclaw.gateway.http.responses import json_response, method_not_allowed, not_found, text_response
+from openclaw.gateway.http.responses import endpoint_disabled, json_response, method_not_allowed, not_found, text_response
 from openclaw.settings import RateLimit
 
 MAX_BODY_BYTES = 256 * KIB
@@ -102,10 +102,7 @@ class Hooks:
     def serve(self, request: IRequest):
         hooks = self._hub.settings.hooks
         if not hooks.enabled:
-            return json_response(request, 404, {"ok": False, "error": {
-                "type": "not_found", "message": "Hooks are disabled; set hooks.enabled to true (and hooks.token) to serve them.",
-                "configKey": "hooks.enabled",
-            }})
+            return endpoint_disabled(request, "hooks.enabled")
         if b"token" in (request.args or {}):
             return text_response(request, 400, QUERY_TOKEN)
         if request.method != b"POST":

@@ -39,4 +39,17 @@ def method_not_allowed(request: IRequest, allow: bytes) -> bytes:
     return text_response(request, 405, b"Method Not Allowed", Allow=allow)
 
 
-__all__ = ["error_body", "json_response", "method_not_allowed", "not_found", "text_response"]
+def endpoint_disabled(request: IRequest, configKey: str, *alternatives: str) -> bytes:
+    """
+    The 404 of an endpoint that is switched off. Unlike the reference (a bare
+    C{Not Found}, the same as an unknown path) the body says which config key
+    switches it on (C{configKey}, or any of C{alternatives}), so a client is not
+    left guessing between a typo and a setting.
+    """
+    keys = " or ".join((configKey, *alternatives))
+    body = error_body(f"Not Found: this endpoint is disabled; set {keys} to true to enable it.", "not_found")
+    body["error"]["configKey"] = configKey
+    return json_response(request, 404, body)
+
+
+__all__ = ["endpoint_disabled", "error_body", "json_response", "method_not_allowed", "not_found", "text_response"]

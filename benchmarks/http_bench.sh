@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# http_bench.sh - the OpenAI-compatible HTTP endpoints side by side: our gateway and the
+# real OpenClaw, one fake model upstream, the same client flags, one command.  Run by hand.
+#
+# Usage:
+#   benchmarks/http_bench.sh [--kinds "ours anchor"] [--reps N] [--models-conc 16]
+#        [--chat-conc 1,16] [--tokens N] [--duration S] [--wait-quiet P] [--out DIR]
+#
+# Per kind, on a freshly started gateway (isolated state, chatCompletions enabled):
+#   1. gatewaybench http-models: GET /v1/models with keep-alive at --models-conc
+#      connections: requests/s and the gateway's CPU per request
+#   2. gatewaybench chat-stream: streaming POST /v1/chat/completions at --chat-conc,
+#      through the gateway and straight to the upstream: added TTFT, aggregate tokens/s,
+#      gateway CPU per turn
+# The report (gwb_report.py, ours / anchor ratios) goes to <out>/report.md.
+#
+# Environment: BENCH_PYTHON (aiohttp, uvloop, orjson), GWB_BENCH (the shared bench
+# directory), OPENCLAW_BIN (our CLI; default <repo>/.venv/bin/openclaw).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+BENCH="$(cd "${GWB_BENCH:-$REPO/../shared/bench}" && pwd)"
+PY="${BENCH_PYTHON:-python3}"
+OURS_BIN="${OPENCLAW_BIN:-$REPO/.venv/bin/openclaw}"
+
+KINDS="ours anchor"
+REPS=3
+MODELS_CONC=16
+CHAT_CONC="1,16"
+TOKENS=256
+DURATION=10
+WAIT_QUIET=30
+OUT=""
+TOKEN="gwb-bench-token-0123456789abcdef"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kinds) KINDS="$2"; shift 2;;
+    --reps) REPS="$2"; shift 2;;
+    --models-conc) MODELS_CONC="$2"; shift 2;;
+    --chat-conc) CHAT_CONC="$2"; shift 2;;
+    --tokens) TOKENS="$2"; shift 2;;
+    --duration) DURATION="$2"; shift 2;;
+    --wait-quiet) WAIT_QUIET="$2"; shift 2;;
+    --out) OUT="$2"; shift 2;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0;;
+    *) echo "unknown option: $1" >&2; exit 2;;
+  esac
+done
+
+log() { echo "[http-bench] $*" >&2; }
+"$PY" -c 'import aiohttp' 2>/dev/null || { log "$PY lacks aiohttp (set BENCH_PYTHON)"; exit 1; }
+[ -n "$OUT" ] || OUT="$HERE/results/http-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/httpbench.XXXXXX")"
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stop_pid() {  # a process we started, and its children
+  local pid="$1" kids i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kids="$( (ps -o pid= --ppid "$pid" 2>/dev/null || true) | tr "\n" " ")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  for i in $kids; do kill -0 "$i" 2>/dev/null && kill -KILL "$i" 2>/dev/null || true; done
+  wait "$pid" 2>/dev/null || true
+}
+
+PID=""
+UP_PID=""
+trap 'stop_pid "$PID"; stop_pid "$UP_PID"; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+UP_PORT="$(free_port)"
+UPSTREAM="http://127.0.0.1:$UP_PORT"
+"$PY" "$BENCH/fake_upstream.py" --port "$UP_PORT" >>"$OUT/upstream.log" 2>&1 &
+UP_PID=$!
+for _ in $(seq 1 100); do listening "$UP_PORT" && break; sleep 0.1; done
+listening "$UP_PORT" || { log "the fake upstream did not start"; exit 1; }
+
+PROVIDER="$(printf '"models":{"mode":"merge","providers":{"fakeup":{"baseUrl":"%s/v1","apiKey":"fake-key","api":"openai-completions","models":[{"id":"fake-model","name":"Fake Model","contextWindow":128000,"maxTokens":8192}]}}},"agents":{"defaults":{"model":{"primary":"fakeup/fake-model"},"maxConcurrent":32}}' "$UPSTREAM")"
+
+start_gateway() {  # kind port -> PID (a fresh state directory each time)
+  local kind="$1" port="$2" home="$WORK/$1-$2" i
+  mkdir -p "$home/home" "$home/state"
+  if [ "$kind" = ours ]; then
+    printf '{"gateway":{"mode":"local","auth":{"token":"%s"},"http":{"endpoints":{"chatCompletions":{"enabled":true}}}},"logging":{"file":"%s"},%s}\n' \
+      "$TOKEN" "$home/file.log" "$PROVIDER" > "$home/openclaw.json"
+    env HOME="$home/home" OPENCLAW_STATE_DIR="$home/state" OPENCLAW_CONFIG_PATH="$home/openclaw.json" \
+      "$OURS_BIN" gateway --port "$port" >>"$OUT/ours-gateway.log" 2>&1 &
+    PID=$!
+  else
+    # anchor-openclaw.sh merges its settings (token, port, chatCompletions on) into this file
+    mkdir -p "$home/home/.openclaw-dev"
+    printf '{%s}\n' "$PROVIDER" > "$home/home/.openclaw-dev/openclaw.json"
+    local lines
+    lines="$("$BENCH/anchor-openclaw.sh" --port "$port" --token "$TOKEN" --upstream-port "$UP_PORT" \
+      --home "$home/home")" || { log "anchor did not start"; return 1; }
+    PID="$(echo "$lines" | sed -n 's/^GATEWAY_PID=//p')"
+  fi
+  for i in $(seq 1 600); do listening "$port" && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+  listening "$port" || { log "$kind did not listen on $port"; return 1; }
+  sleep 2
+}
+
+GWB=("$PY" "$BENCH/gatewaybench.py" --token "$TOKEN" --upstream "$UPSTREAM" --upstream-pid "$UP_PID"
+     --wait-quiet "$WAIT_QUIET" --reps "$REPS")
+{
+  echo "# OpenAI-compatible HTTP bench $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "repo: $(git -C "$REPO" describe --always --dirty)  kinds: $KINDS  reps=$REPS models-conc=$MODELS_CONC chat-conc=$CHAT_CONC tokens=$TOKENS"
+  echo "machine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/report.md"
+
+for kind in $KINDS; do
+  port="$(free_port)"
+  log "== $kind on port $port"
+  if start_gateway "$kind" "$port"; then
+    "${GWB[@]}" --url "ws://127.0.0.1:$port" --pid "$PID" --label "$kind" --http-conc "$MODELS_CONC" \
+      --http-duration "$DURATION" --json "$OUT/$kind-models.json" http-models >/dev/null 2>>"$OUT/harness.log" \
+      || log "http-models failed (see harness.log)"
+    "${GWB[@]}" --url "ws://127.0.0.1:$port" --pid "$PID" --label "$kind" --chat-conc "$CHAT_CONC" \
+      --chat-tokens "$TOKENS" --json "$OUT/$kind-chat.json" chat-stream >/dev/null 2>>"$OUT/harness.log" \
+      || log "chat-stream failed (see harness.log)"
+  fi
+  stop_pid "$PID"; PID=""
+done
+
+for scenario in models chat; do
+  files=()
+  for kind in $KINDS; do [ -f "$OUT/$kind-$scenario.json" ] && files+=("$OUT/$kind-$scenario.json"); done
+  [ "${#files[@]}" -gt 0 ] && "$PY" "$BENCH/gwb_report.py" "${files[@]}" >> "$OUT/report.md"
+done
+cat "$OUT/report.md"
+log "results in $OUT"
