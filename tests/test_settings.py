@@ -226,7 +226,7 @@ def test_sections_take_their_part_of_the_config():
     assert ReloadSettings.fromConfig(config) == ReloadSettings("off", 50, 1000, False)
     agents = AgentsSettings.fromConfig(config)
     assert [(a.id, a.name) for a in agents.agents] == [("a", None), ("b", "Bee")] and agents.defaultAgentId == "b"
-    assert agents.heartbeat == HeartbeatSettings(every="5m", prompt="", target="last", ackMaxChars=10)
+    assert agents.heartbeat == HeartbeatSettings(every="5m", everyMs=300_000, prompt="", target="last", ackMaxChars=10)
     accounts = ChannelsSettings.fromConfig(config).accounts
     assert [(a.channelId, a.accountId, a.enabled) for a in accounts] == [("irc", "x", True), ("irc", "y", False)]
 

@@ -22,7 +22,8 @@ from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import (
-    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, sessions, system, tools,
+    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, send, sessions, system,
+    tools, wake,
 )
 from openclaw.gateway.methods import (  # what the Control UI's chat screen asks for
     agents, approvals, branches, companion, cron, models, progresscards, questions, talk, update,
@@ -35,7 +36,10 @@ from openclaw.reloadable import ISettingsConsumer
 
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
 METHOD_FAMILIES = (
-    system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat, tools,
+    system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
+    send,
+    wake,
+    tools,
     agents, models, branches,
     # features this gateway does not run, answered as the reference answers when they are empty or off
     approvals, questions, cron, progresscards, companion, talk, update,
@@ -81,6 +85,7 @@ class GatewayTree(MultiService):
     def __init__(self, settings: GatewaySettings, reactor: Any, clock: Any, shell: ShellAccess) -> None:
         super().__init__()
         self.settings = settings
+        self.clock = clock
         stateDir = settings.paths.stateDir
         self.agents = AgentRuntime(
             settings, reactor, clock, self._publish, track=shell.trackWork, accepting=lambda: self.hub.accepting,
@@ -88,6 +93,7 @@ class GatewayTree(MultiService):
         self.agents.setServiceParent(self)
         self.channels = ChannelManager(settings.channels, reactor, clock, stateDir, RunEngineDispatcher(self.agents))
         self.channels.setServiceParent(self)
+        self.agents.heartbeats.channels = self.channels  # heartbeats with a channel target deliver through it
         self.registry = MethodRegistry()
         self.pairing = PairingStore(stateDir, clock)
         self.pairing.setServiceParent(self)  # up before the hub, down after it

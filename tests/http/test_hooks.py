@@ -256,21 +256,30 @@ async def test_default_session_key_and_replays(gateway, upstream):
 # /wake --------------------------------------------------------------------------
 
 
+def heartbeat_runs(gateway) -> list:
+    runs = gateway.service.tree.agents.runs._runs.values()
+    return [r for r in runs if r.request.kind == "heartbeat"]
+
+
 @pytest_twisted.ensureDeferred
-async def test_wake(gateway, upstream):
+async def test_wake_is_a_system_event_for_the_agents_next_heartbeat(gateway, upstream):
     response, body = await post(gateway, "/hooks/wake", {"mode": "now"})
     assert answer(response, body, 400) == {"ok": False, "error": "text required"}
     response, body = await post(gateway, "/hooks/wake", {"text": "x", "mode": "next-heartbeat", "sessionKey": "hook:a"})
     assert answer(response, body, 400) == {"ok": False, "error": "sessionKey requires mode=now"}
+    # next-heartbeat: queued for the next beat, nothing runs now
+    response, body = await post(gateway, "/hooks/wake", {"text": "Disk at 91%", "mode": "next-heartbeat", "agentId": "work"})
+    assert answer(response, body, 200) == {"ok": True, "mode": "next-heartbeat", "eventOutcome": "queued"}
+    assert heartbeat_runs(gateway) == []
+    # now: a heartbeat at once, which takes every event queued for the session
     upstream.reply(text_reply("noted"))
     response, body = await post(gateway, "/hooks/wake", {"text": "Build finished", "agentId": "work"})
     assert answer(response, body, 200) == {"ok": True, "mode": "now", "eventOutcome": "queued"}
     seen = await upstream.arrived(1)
-    assert user_text(seen) == "Build finished"
-    runtime = gateway.service.tree.agents
-    (runId,) = [r for r in runtime.runs._runs if r.startswith("hook-wake-")]
-    assert runtime.runs.get(runId).request.sessionKey == "agent:work:main"
-    await runtime.runs.get(runId).whenDone()
+    assert "System event: Disk at 91%" in user_text(seen) and "System event: Build finished" in user_text(seen)
+    (run,) = heartbeat_runs(gateway)
+    assert run.request.sessionKey == "agent:work:main"
+    await run.whenDone()
 
 
 # mappings ------------------------------------------------------------------------
@@ -303,7 +312,7 @@ async def test_mappings_match_by_path_and_source_and_render_templates(gateway, u
     await run.whenDone()
     response, body = await post(gateway, "/hooks/github", {"source": "ci", "status": "green"})
     assert answer(response, body, 200) == {"ok": True, "mode": "now", "eventOutcome": "queued"}
-    assert user_text(await upstream.arrived(2)) == "CI: green"
+    assert "System event: CI: green" in user_text(await upstream.arrived(2))
 
 
 @pytest.mark.parametrize("hooks_config", [MAPPINGS])

@@ -21,7 +21,8 @@ C{{"ok": true, "runId"}} once it is admitted (with C{waitForCompletion}, after i
 ended); a replay key (C{Idempotency-Key}, C{X-OpenClaw-Idempotency-Key}, body
 C{idempotencyKey}) with the same token, path and request gives the same run back
 while the runtime remembers it (until 5 minutes after it ended). C{/wake} (and a wake
-mapping) hands the text to the agent's main session as a run.
+mapping) queues the text for the agent's next heartbeat, which with C{mode: "now"}
+(or a session of its own) is at once (L{openclaw.agents.heartbeat}).
 """
 
 from __future__ import annotations
@@ -162,13 +163,10 @@ class Hooks:
     def _wake(self, request: IRequest, hooks: Any, action: WakeAction) -> bytes:
         runtime = self._hub.agents
         agentId = target_agent(hooks, runtime.settings.agents, action.agentId, action.keySource == REQUEST)
-        key = runtime.mainSessionKey(agentId)
+        key = None
         if action.sessionKey is not None:
             key = scoped_key(dispatch_key(hooks, session_key(hooks, action.sessionKey, action.keySource, _new_id), agentId), agentId)
-        runtime.start(RunRequest(
-            runId=f"hook-wake-{_new_id()}", agentId=agentId, sessionKey=key, message=action.text,
-            queueMode=runtime.queueMode(None),
-        ))
+        runtime.heartbeats.wake(agentId, key, action.text, action.mode == "now")
         return json_response(request, 200, {"ok": True, "mode": action.mode, "eventOutcome": "queued"})
 
     async def _agent(self, request: IRequest, hooks: Any, action: AgentAction, replay: str | None, wait: bool) -> bytes:
