@@ -295,6 +295,7 @@ MAPPINGS = {
          "sessionKey": "hook:pr-{{pull_request.number}}"},
         {"match": {"path": "empty"}, "messageTemplate": "{{nothing}}"},
         {"match": {"path": "keyed"}, "messageTemplate": "m", "sessionKey": "{{session}}"},
+        {"match": {"path": "keep"}, "messageTemplate": "m", "sessionMode": "persistent"},
     ],
 }
 
@@ -326,6 +327,10 @@ async def test_mapping_misses_and_empty_renders(gateway):
     assert answer(response, body, 400) == {"ok": False, "error": "hook mapping sessionKey template rendered empty"}
     response, body = await post(gateway, "/hooks/keyed", {"session": "crm:1"})
     assert answer(response, body, 400) == {"ok": False, "error": "sessionKey must start with one of: hook:"}
+    response, body = await post(gateway, "/hooks/keep", {})
+    assert answer(response, body, 400) == {
+        "ok": False, "error": "sessionKey or hooks.defaultSessionKey is required when mapped hook sessionMode is persistent",
+    }
 
 
 # hot edits ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from openclaw.gateway import auth
 from openclaw.gateway.http.auth import bearer_token
 from openclaw.gateway.http.body import KIB, BodyError, read_json
 from openclaw.gateway.http.hookactions import (
-    MAPPING_STATIC, REQUEST, AgentAction, HookRefused, TemplateContext, WakeAction, agent_from_request,
+    REQUEST, AgentAction, HookRefused, TemplateContext, WakeAction, agent_from_request,
     dispatch_key, idempotency_key, mapped_action, session_key, target_agent, wake_from_request,
 )
 from openclaw.gateway.http.responses import endpoint_disabled, json_response, method_not_allowed, not_found, text_response
@@ -125,7 +125,8 @@ class Hooks:
             return None
         locked = self._limiter.lockedForMs(who, _CREDENTIAL)
         if locked:
-            return text_response(request, 429, b"Too Many Requests", **{"Retry-After": str(max(1, math.ceil(locked / 1000))).encode()})
+            retryAfter = str(max(1, math.ceil(locked / 1000))).encode()
+            return text_response(request, 429, b"Too Many Requests", **{"Retry-After": retryAfter})
         self._limiter.failed(who, _CREDENTIAL)
         return text_response(request, 401, b"Unauthorized")
 
@@ -173,8 +174,11 @@ class Hooks:
         runtime = self._hub.agents
         agentId = target_agent(hooks, runtime.settings.agents, action.agentId, action.keySource == REQUEST)
         key = session_key(hooks, action.sessionKey, action.keySource, _new_id)
-        if action.sessionMode == "persistent" and action.keySource != MAPPING_STATIC and not hooks.allowedSessionKeyPrefixes:
-            raise HookRefused("hooks.allowedSessionKeyPrefixes is required when direct hook sessionMode is persistent")
+        if action.sessionMode == "persistent":
+            if action.keySource == REQUEST and not hooks.allowedSessionKeyPrefixes:
+                raise HookRefused("hooks.allowedSessionKeyPrefixes is required when direct hook sessionMode is persistent")
+            if action.keySource != REQUEST and action.sessionKey is None and hooks.defaultSessionKey is None:
+                raise HookRefused("sessionKey or hooks.defaultSessionKey is required when mapped hook sessionMode is persistent")
         key = scoped_key(dispatch_key(hooks, key, agentId), agentId)
         runId = _replay_id(hooks.token, hooks.path, agentId, action, replay) if replay else str(uuid.uuid4())
         run, _ = runtime.start(RunRequest(
