@@ -369,3 +369,16 @@ def test_a_hooks_section_the_gateway_refuses(environ, hooks, message):
     with pytest.raises(StartupError) as caught:
         make_gateway(None, environ, config)
     assert message in caught.value.message and caught.value.exitCode == 78
+
+
+def test_templates_render_values_and_never_follow_blocked_keys():
+    from openclaw.gateway.http.hookactions import TemplateContext, render
+
+    ctx = TemplateContext(
+        "github", {"n": 3, "ok": True, "obj": {"a": [1, "x"]}, "list": ["p", "q"], "__proto__": {"polluted": 1}},
+        {"x-user": "ana"}, {"ref": "main"}, lambda: 1767225600.5,
+    )
+    assert render("{{ n }}|{{ok}}|{{obj}}|{{payload.list[1]}}|{{list[5]}}|{{__proto__.polluted}}", ctx) == \
+        '3|true|{"a":[1,"x"]}|q||'
+    assert render("{{path}} {{now}} {{headers.x-user}} {{query.ref}} {{headers.none}}", ctx) == \
+        "github 2026-01-01T00:00:00.500Z ana main "
