@@ -8,6 +8,7 @@ from twisted.web.test.requesthelper import DummyRequest
 
 from openclaw.agents.models import ModelConfigError
 from openclaw.config import diff
+from openclaw.config.schema import validate
 from openclaw.gateway.http.responses import endpoint_disabled
 from openclaw.http_settings import CHAT_COMPLETIONS_KEY, RESPONSES_KEY, HttpSettings, MIB
 
@@ -67,3 +68,13 @@ def test_a_disabled_endpoint_names_the_key_that_enables_it():
     assert request.responseHeaders.getRawHeaders(b"content-type") == [b"application/json; charset=utf-8"]
     assert body["error"]["type"] == "not_found" and body["error"]["configKey"] == CHAT_COMPLETIONS_KEY
     assert CHAT_COMPLETIONS_KEY in body["error"]["message"] and RESPONSES_KEY in body["error"]["message"]
+
+
+def test_the_config_schema_admits_the_limits():
+    images = {"allowUrl": False, "maxBytes": 100, "allowedMimes": ["image/png"]}
+    config = {"gateway": {"http": {"endpoints": {
+        "chatCompletions": {"enabled": True, "maxBodyBytes": 1000, "images": images},
+        "responses": {"enabled": True, "maxBodyBytes": 1000, "maxUrlParts": 2, "images": images,
+                      "files": {"maxBytes": 10, "maxChars": 10, "allowedMimes": ["text/plain"]}},
+    }}}}
+    assert validate(config) == []

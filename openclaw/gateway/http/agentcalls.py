@@ -193,15 +193,37 @@ class ToolChoice:
         return None
 
 
-def function_tool(name: Any, description: Any, parameters: Any) -> Tool:
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError("tool.function.name is required")
-    if parameters is not None and not isinstance(parameters, dict):
-        raise ValueError("tool.function.parameters must be an object")
-    return Tool(
-        name.strip(), description if isinstance(description, str) else "",
-        parameters or {"type": "object", "properties": {}},
-    )
+def function_tools(raw: Any, definition: Callable[[dict[str, Any]], Any]) -> tuple[Tool, ...]:
+    """
+    The caller's C{tools}: function tools only; C{definition(tool)} is the object
+    holding C{name}, C{description} and C{parameters} (the endpoints nest it differently).
+
+    @raise ValueError: the reason, for C{Invalid tools/tool_choice: <reason>}.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ValueError("tools must be an array")
+    tools = []
+    for tool in raw:
+        if not isinstance(tool, dict):
+            raise ValueError("each tool must be an object")
+        if tool.get("type") != "function":
+            raise ValueError("only function tools are supported")
+        spec = definition(tool)
+        if not isinstance(spec, dict):
+            raise ValueError("tool.function is required")
+        name, parameters = spec.get("name"), spec.get("parameters")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("tool.function.name is required")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise ValueError("tool.function.parameters must be an object")
+        description = spec.get("description")
+        tools.append(Tool(
+            name.strip(), description if isinstance(description, str) else "",
+            parameters or {"type": "object", "properties": {}},
+        ))
+    return tuple(tools)
 
 
 def tool_choice(raw: Any, tools: tuple[Tool, ...], nameOf: Callable[[Mapping[str, Any]], Any]) -> ToolChoice:
@@ -333,6 +355,6 @@ def failure_message(outcome: RunOutcome) -> str:
 
 __all__ = [
     "SSE_DONE", "Entry", "Refused", "admitted_json", "HttpRun", "sse_frame", "start_event_stream", "INVALID_MODEL", "InvalidRequest", "Target", "ToolChoice", "conversation_message",
-    "failure_message", "function_tool", "header", "model_ids", "new_run_request", "resolve_target", "target_agent",
+    "failure_message", "function_tools", "header", "model_ids", "new_run_request", "resolve_target", "target_agent",
     "tool_choice",
 ]

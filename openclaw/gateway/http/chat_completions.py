@@ -146,24 +146,6 @@ def conversation(messages: Any, images: ImageLimits) -> tuple[str, str]:
     return A.conversation_message(entries), "\n\n".join(system)
 
 
-def client_tools(raw: Any) -> tuple[Tool, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ValueError("tools must be an array")
-    tools = []
-    for tool in raw:
-        if not isinstance(tool, dict):
-            raise ValueError("each tool must be an object")
-        if tool.get("type") != "function":
-            raise ValueError("only function tools are supported")
-        function = tool.get("function")
-        if not isinstance(function, dict):
-            raise ValueError("tool.function is required")
-        tools.append(A.function_tool(function.get("name"), function.get("description"), function.get("parameters")))
-    return tuple(tools)
-
-
 def _token_cap(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
@@ -213,7 +195,7 @@ def parse(body: dict[str, Any], images: ImageLimits) -> ChatCall:
     maxTokens = _token_cap(body, "max_completion_tokens") or _token_cap(body, "max_tokens")
     _sampling(body)
     try:
-        tools = client_tools(body.get("tools"))
+        tools = A.function_tools(body.get("tools"), lambda tool: tool.get("function"))
         choice = A.tool_choice(body.get("tool_choice"), tools, lambda c: (c.get("function") or {}).get("name"))
     except ValueError as e:
         raise A.InvalidRequest(f"Invalid tools/tool_choice: {e}") from None

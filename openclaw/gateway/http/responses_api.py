@@ -155,21 +155,6 @@ class _Reader:
             self._attachment(item)
 
 
-def client_tools(raw: Any) -> tuple[Tool, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ValueError("tools must be an array")
-    tools = []
-    for tool in raw:
-        if not isinstance(tool, dict):
-            raise ValueError("each tool must be an object")
-        if tool.get("type") != "function":
-            raise ValueError("only function tools are supported")
-        tools.append(A.function_tool(tool.get("name"), tool.get("description"), tool.get("parameters")))
-    return tuple(tools)
-
-
 def parse(body: dict[str, Any], settings: ResponsesSettings) -> ResponsesCall:
     """A request body as a L{ResponsesCall}. @raise InvalidRequest: with the message of §4.6."""
     model = body.get("model")
@@ -183,7 +168,7 @@ def parse(body: dict[str, Any], settings: ResponsesSettings) -> ResponsesCall:
                                     or not 0 <= temperature <= 2):
         raise A.InvalidRequest("`temperature` must be between 0 and 2.")
     try:
-        tools = client_tools(body.get("tools"))
+        tools = A.function_tools(body.get("tools"), lambda tool: tool)
         choice = A.tool_choice(body.get("tool_choice"), tools, lambda c: c.get("name"))
     except ValueError as e:
         raise A.InvalidRequest(f"Invalid tools/tool_choice: {e}") from None
