@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import pytest_twisted
 
@@ -50,3 +52,25 @@ async def test_a_channel_target_without_an_account_waits_for_a_route_and_fails_t
     failed = await beat
     assert failed["status"] == "failed" and failed["channel"] == "telegram" and failed["to"] == "12345"
     assert "no configured telegram account 'default'" in failed["reason"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reload_that_changes_every_starts_the_timer_over(gateway, clock, upstream, workspace):
+    checklist(workspace, "- something\n")
+    client = await operator(gateway)
+    await advance(clock, client, EVERY_S / 2)
+    tree = gateway.service.tree
+    old = tree.settings
+    faster = dataclasses.replace(old.agents.heartbeat, every="10m", everyMs=600_000)
+    assert tree.applySettings(dataclasses.replace(old, agents=dataclasses.replace(old.agents, heartbeat=faster)),
+                              frozenset({"agents"}))
+    assert (await client.call("health", {"probe": True}))["heartbeatSeconds"] == 600
+    upstream.reply(text_reply("HEARTBEAT_OK"))
+    beat = next_heartbeat(client)
+    await advance(clock, client, 600)  # ten minutes after the reload, not thirty after the start
+    assert (await beat)["ts"] == (EVERY_S / 2 + 600) * 1000
+    off = dataclasses.replace(old.agents.heartbeat, every="0m", everyMs=0)
+    tree.applySettings(dataclasses.replace(old, agents=dataclasses.replace(old.agents, heartbeat=off)),
+                       frozenset({"agents"}))
+    await advance(clock, client, 10 * EVERY_S)
+    assert len(upstream.requests) == 1
