@@ -54,7 +54,8 @@ MAX_QUEUED_EVENTS = 20
 
 _INDICATORS = {"ok-empty": "ok", "ok-token": "ok", "sent": "alert", "failed": "error"}
 _NOT_A_TASK = re.compile(r"#.*|[-*+]\s*(\[[ xX]?\])?\s*|<!--.*?-->")
-_TOKEN_EDGE = re.compile(rf"^[\W_]*{HEARTBEAT_TOKEN}[\W_]*|[\W_]*{HEARTBEAT_TOKEN}[\W_]*$")
+#: The token at the start or end of a reply, with the markup and closing punctuation around it.
+_TOKEN_EDGE = re.compile(rf"^[\s*_`~]*{HEARTBEAT_TOKEN}[\s*_`~.!]*|[\s*_`~]*{HEARTBEAT_TOKEN}[\s*_`~.!]*$")
 
 
 def has_tasks(checklist: str | None) -> bool:
