@@ -25,6 +25,7 @@ from openclaw.config.load import ConfigError, ConfigSource, contents_digest, fil
 from openclaw.config.secrets import SecretResolutionError, SecretsSnapshot, resolve_secrets
 from openclaw.config.outcome import DEFAULT_MODE
 from openclaw.config.watch import DEFAULT_DEBOUNCE_MS
+from openclaw.hooksettings import HooksConfigError, HooksSettings
 from openclaw.http_settings import HttpSettings
 from openclaw import atomicfile, bindhost
 from openclaw.config import configfile
@@ -148,6 +149,7 @@ class GatewaySettings:
     tools: ToolsSettings = ToolsSettings()
     bootstrap: BootstrapLimits = BootstrapLimits()
     channels: ChannelsSettings = ChannelsSettings()
+    hooks: HooksSettings = HooksSettings()
     #: C{gateway.http.*}: read per request, so its changes apply without a restart.
     http: HttpSettings = HttpSettings()
 
@@ -390,8 +392,9 @@ def build(
         queue = QueueSettings.fromConfig(effective)
         tools = ToolsSettings.fromConfig(effective)
         bootstrap = BootstrapLimits.fromConfig(effective)
+        hooks = HooksSettings.fromConfig(effective, warnings)
         http = HttpSettings.fromConfig(effective)
-    except ModelConfigError as e:
+    except (ModelConfigError, HooksConfigError) as e:
         raise StartupError(f"Gateway failed to start: Invalid config: {e}", EX_CONFIG) from None
     rl = lookup(effective, "gateway.auth.rateLimit", {}) or {}
     timeout = environ.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "")
@@ -429,6 +432,7 @@ def build(
         tools=tools,
         bootstrap=bootstrap,
         channels=ChannelsSettings.fromConfig(effective, environ, resolved, session, agents),
+        hooks=hooks,
         http=http,
     )
 
@@ -466,8 +470,8 @@ def _control_ui_root(config: Mapping[str, Any], configPath: str, warnings: list[
 
 #: Accepted config that this gateway does not act on yet: it says so at start-up.
 _NOT_YET_ACTIVE = (
-    "gateway.tools", "gateway.remote", "gateway.nodes",
-    "gateway.channelHealthCheckMinutes", "hooks", "cron",
+    "gateway.remote", "gateway.nodes",
+    "gateway.channelHealthCheckMinutes", "cron",
 )
 #: Settings that would change what a client can rely on (encryption, exposure):
 #: refused rather than ignored until they are implemented.

@@ -108,9 +108,9 @@ def test_loopback_and_custom_bind_hosts(environ):
 
 
 def test_inactive_sections_are_warned_about(environ):
-    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "tools": {"allow": []}}}
+    config = {"gateway": {"mode": "local", "auth": {"token": TOKEN}, "channelHealthCheckMinutes": 5}}
     assert _resolve(environ, config).warnings == (
-        "gateway.tools is configured but not served by this gateway version yet; ignoring it.",
+        "gateway.channelHealthCheckMinutes is configured but not served by this gateway version yet; ignoring it.",
     )
 
 
@@ -226,7 +226,7 @@ def test_sections_take_their_part_of_the_config():
     assert ReloadSettings.fromConfig(config) == ReloadSettings("off", 50, 1000, False)
     agents = AgentsSettings.fromConfig(config)
     assert [(a.id, a.name) for a in agents.agents] == [("a", None), ("b", "Bee")] and agents.defaultAgentId == "b"
-    assert agents.heartbeat == HeartbeatSettings(every="5m", prompt="", target="last", ackMaxChars=10)
+    assert agents.heartbeat == HeartbeatSettings(every="5m", everyMs=300_000, prompt="", target="last", ackMaxChars=10)
     accounts = ChannelsSettings.fromConfig(config).accounts
     assert [(a.channelId, a.accountId, a.enabled) for a in accounts] == [("irc", "x", True), ("irc", "y", False)]
 

@@ -55,7 +55,7 @@ class RunRequest:
     agentId: str
     sessionKey: str
     message: str
-    #: C{agent} (the two-stage RPC) or C{chat} (C{chat.send}: also status events).
+    #: C{agent} (the two-stage RPC), C{chat} (C{chat.send}: also status events) or C{heartbeat}.
     kind: str = "agent"
     queueMode: str = "followup"
     #: Seconds; None: the agent default, 0: no limit.
@@ -206,7 +206,7 @@ class RunManager:
         existing = self.get(request.runId)
         if existing is not None:
             return existing, False
-        isHeartbeat = False if request.kind == "chat" else None
+        isHeartbeat = {"chat": False, "heartbeat": True}.get(request.kind)
         events = RunEvents(
             request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat,
             sessionTool=self._runtime.bus.toolEvent,

@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from openclaw.agents.heartbeat import HeartbeatScheduler
 from openclaw.agents.models import ModelChoice
 from openclaw.agents.providers.service import ModelService
 from openclaw.agents.runevents import Publish
@@ -66,6 +67,8 @@ class AgentRuntime(MultiService):
         self.stores.setServiceParent(self)
         self.bus = SessionBus(clock, self.mainSessionKey)
         self.runs = RunManager(self, clock, publish, track, accepting)
+        self.heartbeats = HeartbeatScheduler(self, clock, reactor, publish)
+        self.heartbeats.setServiceParent(self)
 
     def startService(self) -> None:
         super().startService()
@@ -87,6 +90,7 @@ class AgentRuntime(MultiService):
         self.stores.maintenance = settings.session.maintenance
         if settings.models != self.models.settings:  # a models edit, or new keys (secrets, auth-profile stores)
             self.models.applySettings(settings.models)
+        self.heartbeats.reschedule()
         return True
 
     def toolContext(self, agentId: str, sessionKey: str, channelPolicy: Any = None) -> ToolContext:
@@ -187,27 +191,20 @@ class AgentRuntime(MultiService):
     def healthSummary(self) -> dict[str, Any]:
         """The agent part of the C{health} snapshot."""
         agentsSettings = self.settings.agents
-        heartbeat = agentsSettings.heartbeat
         agents = []
         for agent in agentsSettings.agents:
             entry: dict[str, Any] = {
                 "agentId": agent.id,
                 "isDefault": agent.id == self.defaultAgentId,
-                "heartbeat": {
-                    "enabled": False,
-                    "every": heartbeat.every,
-                    "everyMs": None,
-                    "prompt": heartbeat.prompt,
-                    "target": heartbeat.target,
-                    "ackMaxChars": heartbeat.ackMaxChars,
-                },
+                "heartbeat": self.heartbeats.healthFields(agent.id),
                 "sessions": self._sessions(agent.id),
             }
             if agent.name:
                 entry["name"] = agent.name
             agents.append(entry)
+        defaultBeat = self.heartbeats.healthFields(self.defaultAgentId)
         return {
-            "heartbeatSeconds": 0,
+            "heartbeatSeconds": (defaultBeat["everyMs"] or 0) // 1000,
             "defaultAgentId": self.defaultAgentId,
             "agents": agents,
             "sessions": self._sessions(self.defaultAgentId),
@@ -215,14 +212,9 @@ class AgentRuntime(MultiService):
 
     def heartbeatStatus(self) -> dict[str, Any]:
         """The C{heartbeat} part of the C{status} answer."""
-        agentsSettings = self.settings.agents
         return {
             "defaultAgentId": self.defaultAgentId,
-            "agents": [
-                {"agentId": a.id, "enabled": False, "every": agentsSettings.heartbeat.every, "everyMs": None,
-                 "waitingForRoute": False}
-                for a in agentsSettings.agents
-            ],
+            "agents": [self.heartbeats.statusFields(a.id) for a in self.settings.agents.agents],
         }
 
     def sessionsStatus(self, admin: bool) -> dict[str, Any]:

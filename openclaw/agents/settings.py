@@ -13,15 +13,24 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openclaw.agents.models import ModelChoice, ModelConfigError, model_choice
 from openclaw.agents.models import config_object as _mapping
 
 DEFAULT_AGENT_ID = "main"
 DEFAULT_HEARTBEAT_EVERY = "30m"
+DEFAULT_HEARTBEAT_EVERY_MS = 1_800_000
 DEFAULT_HEARTBEAT_TARGET = "owner"
+#: A heartbeat reply that is (or starts or ends with) this token says "nothing needs attention".
+HEARTBEAT_TOKEN = "HEARTBEAT_OK"
+DEFAULT_HEARTBEAT_PROMPT = (
+    "This is a scheduled heartbeat. Check HEARTBEAT.md in your workspace and act on what it lists now; "
+    "do not revive tasks from earlier conversations. If nothing needs attention, reply " + HEARTBEAT_TOKEN + "."
+)
 DEFAULT_ACK_MAX_CHARS = 300
 #: 48 hours; 0 means no limit.
 DEFAULT_TIMEOUT_SECONDS = 172_800
@@ -57,14 +66,50 @@ class AgentEntry:
     model: ModelChoice | None = None
     #: C{{name?, emoji?, theme?, avatar?}} as configured.
     identity: Mapping[str, Any] | None = None
+    #: The agent's own C{heartbeat} block merged over C{agents.defaults.heartbeat}; None: it has none.
+    heartbeat: "HeartbeatSettings | None" = None
+
+
+@dataclass(frozen=True)
+class ActiveHours:
+    """The local window heartbeats run in: C{start} <= time < C{end}, in minutes after midnight (wraps midnight)."""
+
+    start: int
+    end: int
+    #: An IANA zone name; None: the host's local time.
+    timezone: str | None = None
+
+    def contains(self, epochSeconds: float) -> bool:
+        zone = ZoneInfo(self.timezone) if self.timezone else None
+        moment = datetime.fromtimestamp(epochSeconds, zone or timezone.utc)
+        if zone is None:
+            moment = moment.astimezone()
+        minute = moment.hour * 60 + moment.minute
+        if self.start < self.end:
+            return self.start <= minute < self.end
+        return minute >= self.start or minute < self.end
 
 
 @dataclass(frozen=True)
 class HeartbeatSettings:
     every: str = DEFAULT_HEARTBEAT_EVERY
+    #: C{every} in milliseconds; 0: heartbeats are off.
+    everyMs: int = DEFAULT_HEARTBEAT_EVERY_MS
+    #: The configured prompt; empty: L{DEFAULT_HEARTBEAT_PROMPT} (see L{promptText}).
     prompt: str = ""
+    #: C{none} (run, deliver nowhere), C{owner}/C{last}/C{webchat} (the heartbeat's own session) or a channel id.
     target: str = DEFAULT_HEARTBEAT_TARGET
     ackMaxChars: int = DEFAULT_ACK_MAX_CHARS
+    #: The chat a channel target delivers to, and the channel account (None: the channel's default).
+    to: str | None = None
+    accountId: str | None = None
+    #: The session heartbeats run in; None: the agent's main session.
+    session: str | None = None
+    activeHours: ActiveHours | None = None
+
+    @property
+    def promptText(self) -> str:
+        return self.prompt or DEFAULT_HEARTBEAT_PROMPT
 
 
 @dataclass(frozen=True)
@@ -87,6 +132,21 @@ class AgentsSettings:
     def agent(self, agentId: str) -> AgentEntry | None:
         return next((a for a in self.agents if a.id == agentId), None)
 
+    def heartbeatFor(self, agentId: str) -> HeartbeatSettings:
+        """The agent's own heartbeat settings, else the defaults'."""
+        entry = self.agent(agentId)
+        return (entry.heartbeat if entry else None) or self.heartbeat
+
+    def heartbeatScheduled(self, agentId: str) -> bool:
+        """
+        Whether C{agentId} beats on the timer: when some agent has a C{heartbeat}
+        block, exactly those agents do; otherwise the default agent alone.
+        """
+        if any(a.heartbeat is not None for a in self.agents):
+            entry = self.agent(agentId)
+            return entry is not None and entry.heartbeat is not None
+        return agentId == self.defaultAgentId
+
     def modelChoice(self, agentId: str) -> ModelChoice | None:
         """The agent's own model (strict), else the defaults' (None: the models section's default)."""
         entry = self.agent(agentId)
@@ -103,20 +163,16 @@ class AgentsSettings:
         defaultId = next((i for i, e in raw if e.get("default") is True), raw[0][0] if raw else DEFAULT_AGENT_ID)
         if not raw:
             raw = [(DEFAULT_AGENT_ID, {})]
+        heartbeat = _mapping(defaults.get("heartbeat"), "agents.defaults.heartbeat")
         agents = tuple(
-            _entry(agentId, entry, defaultWorkspace if agentId == defaultId else os.path.join(stateDir, f"workspace-{agentId}"))
+            _entry(agentId, entry, defaultWorkspace if agentId == defaultId else os.path.join(stateDir, f"workspace-{agentId}"),
+                   heartbeat)
             for agentId, entry in raw
         )
-        heartbeat = _mapping(defaults.get("heartbeat"), "agents.defaults.heartbeat")
         return cls(
             agents=agents,
             defaultAgentId=defaultId,
-            heartbeat=HeartbeatSettings(
-                every=str(heartbeat.get("every", DEFAULT_HEARTBEAT_EVERY)),
-                prompt=str(heartbeat.get("prompt", "")),
-                target=str(heartbeat.get("target", DEFAULT_HEARTBEAT_TARGET)),
-                ackMaxChars=int(heartbeat.get("ackMaxChars", DEFAULT_ACK_MAX_CHARS)),
-            ),
+            heartbeat=heartbeat_settings(heartbeat, "agents.defaults.heartbeat"),
             defaults=AgentDefaults(
                 model=model_choice(defaults.get("model"), "agents.defaults.model"),
                 workspace=defaultWorkspace,
@@ -145,18 +201,75 @@ def _raw_entries(section: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any
     return pairs
 
 
-def _entry(agentId: str, raw: Mapping[str, Any], workspace: str) -> AgentEntry:
+def _entry(agentId: str, raw: Mapping[str, Any], workspace: str, defaultHeartbeat: Mapping[str, Any]) -> AgentEntry:
     path = f"agents.entries.{agentId}"
     identity = raw.get("identity")
     if identity is not None and not isinstance(identity, Mapping):
         raise AgentConfigError(f"{path}.identity must be an object")
+    ownHeartbeat = raw.get("heartbeat")
+    heartbeat = None if ownHeartbeat is None else heartbeat_settings(
+        {**defaultHeartbeat, **_mapping(ownHeartbeat, f"{path}.heartbeat")}, f"{path}.heartbeat")
     return AgentEntry(
         id=agentId,
         name=raw.get("name") or None,
         workspace=_path(raw.get("workspace"), f"{path}.workspace") or workspace,
         model=model_choice(raw.get("model"), f"{path}.model"),
         identity=MappingProxyType(dict(identity)) if identity else None,
+        heartbeat=heartbeat,
     )
+
+
+def heartbeat_settings(raw: Mapping[str, Any], path: str) -> HeartbeatSettings:
+    """A C{heartbeat} block (the defaults', or an agent's merged over them), checked."""
+    every = raw.get("every", DEFAULT_HEARTBEAT_EVERY)
+    if not isinstance(every, str):
+        raise AgentConfigError(f"{path}.every must be a duration such as 30m or 1h (0m turns heartbeats off)")
+    off = re.fullmatch(r"\s*0+\s*(ms|s|m|h|d|w)?\s*", every)
+    hours = raw.get("activeHours")
+    return HeartbeatSettings(
+        every=every.strip(),
+        everyMs=0 if off else _duration_ms(every, f"{path}.every", DEFAULT_HEARTBEAT_EVERY_MS),
+        prompt=_text(raw.get("prompt"), f"{path}.prompt") or "",
+        target=_text(raw.get("target"), f"{path}.target") or DEFAULT_HEARTBEAT_TARGET,
+        ackMaxChars=whole_number(raw.get("ackMaxChars"), f"{path}.ackMaxChars", DEFAULT_ACK_MAX_CHARS, 0),
+        to=_text(raw.get("to"), f"{path}.to"),
+        accountId=_text(raw.get("accountId"), f"{path}.accountId"),
+        session=_text(raw.get("session"), f"{path}.session"),
+        activeHours=None if hours is None else _active_hours(_mapping(hours, f"{path}.activeHours"), f"{path}.activeHours"),
+    )
+
+
+def _active_hours(raw: Mapping[str, Any], path: str) -> ActiveHours:
+    start = _clock_minutes(raw.get("start"), f"{path}.start", allowEndOfDay=False)
+    end = _clock_minutes(raw.get("end"), f"{path}.end", allowEndOfDay=True)
+    if start == end:
+        raise AgentConfigError(f"{path}: start and end must differ")
+    zone = raw.get("timezone")
+    if zone in (None, "local", "user"):
+        return ActiveHours(start, end)
+    try:
+        ZoneInfo(zone if isinstance(zone, str) else "")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AgentConfigError(f"{path}.timezone must be an IANA time zone such as Europe/Berlin (got {zone!r})") from None
+    return ActiveHours(start, end, zone)
+
+
+def _clock_minutes(raw: Any, path: str, allowEndOfDay: bool) -> int:
+    """C{HH:MM} (24-hour; C{24:00} only as an end) as minutes after midnight."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw) if isinstance(raw, str) else None
+    minutes = int(match.group(1)) * 60 + int(match.group(2)) if match and int(match.group(2)) < 60 else -1
+    if not 0 <= minutes < 1440 and not (allowEndOfDay and minutes == 1440):
+        raise AgentConfigError(f"{path} must be a time of day such as 08:00" + (" (or 24:00)" if allowEndOfDay else ""))
+    return minutes
+
+
+def _text(raw: Any, path: str) -> str | None:
+    """An optional non-empty string setting, trimmed."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        raise AgentConfigError(f"{path} must be a non-empty string")
+    return raw.strip()
 
 
 # -- session ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, DeferredList, TimeoutError, gatherResults, maybeDeferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from openclaw.channels.channel import Channel
@@ -35,36 +34,8 @@ MAX_TIMEOUT_MS = 30000
 MAX_WARNINGS = 50
 
 
-SEND_DEDUPE_SECONDS = 300.0
-SEND_DEDUPE_MAX = 1000
-
-
 class UnknownAccount(Exception):
     pass
-
-
-class _Shared:
-    """One Deferred's result handed to every later observer."""
-
-    def __init__(self, d: Deferred) -> None:
-        self._observers: list[Deferred] = []
-        self._result: Any = None
-        self._done = False
-        d.addBoth(self._fire)
-
-    def _fire(self, result: Any) -> None:
-        self._done, self._result = True, result
-        for o in self._observers:
-            o.callback(None) if not isinstance(result, Failure) else o.errback(result)
-        self._observers.clear()
-
-    def observe(self) -> Deferred:
-        d = Deferred()
-        if self._done:
-            d.callback(None) if not isinstance(self._result, Failure) else d.errback(self._result)
-        else:
-            self._observers.append(d)
-        return d
 
 
 def status_timeout_ms(probe: bool, timeoutMs: int | None) -> int:
@@ -95,7 +66,6 @@ class ChannelManager(MultiService):
         self._clock = clock if clock is not None else reactor
         self.store = ChannelStore(stateDir, self._clock) if stateDir is not None else None
         self.inbound = InboundPath(settings, self._clock, self.store, dispatcher, self.runner) if self.store else None
-        self._sent: dict[tuple[str, str, str], tuple[float, Any]] = {}
         for account in settings.accounts:
             self._add(account)
 
@@ -254,22 +224,12 @@ class ChannelManager(MultiService):
         """
         Deliver C{text} to C{to} through one account (the channel's default when
         C{accountId} is None), the way replies go: C{send} RPC and
-        C{openclaw message send}. The same idempotency key within 5 minutes sends once.
+        C{openclaw message send} (which dedupes by idempotency key), heartbeats.
         """
         accountId = accountId or self.settings.defaultAccounts.get(channelId, "default")
-        key = (channelId, accountId, idempotencyKey)
-        known = self._sent.get(key)
-        if known is not None and self._clock.seconds() - known[0] < SEND_DEDUPE_SECONDS:
-            return known[1]()
         runner, chat = self._target(channelId, accountId, to)
-        d = runner.send(chat, text, None)
-        remembered = _Shared(d)
-        self._sent[key] = (self._clock.seconds(), remembered.observe)
-        while len(self._sent) > SEND_DEDUPE_MAX:
-            self._sent.pop(next(iter(self._sent)))
-        return remembered.observe().addCallback(
-            lambda _: {"channel": channelId, "accountId": accountId, "to": to, "messageId": idempotencyKey}
-        )
+        answer = {"channel": channelId, "accountId": accountId, "to": to, "messageId": idempotencyKey}
+        return runner.send(chat, text, None).addCallback(lambda _: answer)
 
     def checkTarget(self, channelId: str, accountId: str | None, to: str) -> str:
         """

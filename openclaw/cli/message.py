@@ -53,7 +53,8 @@ def _send(argv: list[str], environ: MutableMapping[str, str]) -> int:
         if options["json"]:
             print_json(result)
         else:
-            print(f"Sent to {options['target']} via {result['channel']} ({result['accountId']}).")
+            account = f" ({result['accountId']})" if result.get("accountId") else ""  # WebChat has no account
+            print(f"Sent to {options['target']} via {result['channel']}{account}.")
         return 0
 
     return run_cli(options, body)

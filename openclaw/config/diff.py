@@ -40,6 +40,7 @@ RULES: dict[str, Rule] = {
     "gateway.auth.password": _AUTH_SECRET,
     "gateway.auth.rateLimit": Rule(HOT, "rateLimit"),
     "gateway.controlUi.allowedOrigins": Rule(HOT, "origins"),
+    "gateway.tools": Rule(HOT, "agents"),  # the /tools/invoke deny list, read on each call
     # the HTTP endpoints read their section per request
     "gateway.http": Rule(NONE),
     # infrastructure

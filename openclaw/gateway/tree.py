@@ -22,7 +22,8 @@ from openclaw.gateway.health import HealthMonitor
 from openclaw.gateway.hub import Hub
 from openclaw.gateway.methods import MethodRegistry
 from openclaw.gateway.methods import (
-    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, sessions, system,
+    agent, channels, chat, config, devices, diagnostics, doctor, heartbeat, logs, secrets, send, sessions, system,
+    tools, wake,
 )
 from openclaw.gateway.methods import (  # what the Control UI's chat screen asks for
     agents, approvals, branches, companion, cron, models, progresscards, questions, talk, update,
@@ -36,15 +37,19 @@ from openclaw.reloadable import ISettingsConsumer
 #: The RPC method families; each module's C{register(registry, tree, shell)} adds its methods.
 METHOD_FAMILIES = (
     system, logs, channels, diagnostics, doctor, devices, config, secrets, heartbeat, sessions, agent, chat,
+    send,
+    wake,
+    tools,
     agents, models, branches,
     # features this gateway does not run, answered as the reference answers when they are empty or off
     approvals, questions, cron, progresscards, companion, talk, update,
 )
 
-#: Sections the hub takes live (new connects are checked against the new settings).
-_HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets"})
+#: Sections the hub takes live (new connects are checked against the new settings;
+#: the HTTP surfaces, hooks among them, read the hub's settings on every request).
+_HUB_SECTIONS = frozenset({"auth", "rateLimit", "origins", "secrets", "hooks"})
 #: Accepted but not served yet (start-up says so): a change to them needs no restart.
-_NOT_SERVED = frozenset({"hooks", "cron"})
+_NOT_SERVED = frozenset({"cron"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class GatewayTree(MultiService):
     def __init__(self, settings: GatewaySettings, reactor: Any, clock: Any, shell: ShellAccess) -> None:
         super().__init__()
         self.settings = settings
+        self.clock = clock
         stateDir = settings.paths.stateDir
         self.agents = AgentRuntime(
             settings, reactor, clock, self._publish, track=shell.trackWork, accepting=lambda: self.hub.accepting,
@@ -87,6 +93,7 @@ class GatewayTree(MultiService):
         self.agents.setServiceParent(self)
         self.channels = ChannelManager(settings.channels, reactor, clock, stateDir, RunEngineDispatcher(self.agents))
         self.channels.setServiceParent(self)
+        self.agents.heartbeats.channels = self.channels  # heartbeats with a channel target deliver through it
         self.registry = MethodRegistry()
         self.pairing = PairingStore(stateDir, clock)
         self.pairing.setServiceParent(self)  # up before the hub, down after it

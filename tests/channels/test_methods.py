@@ -58,7 +58,7 @@ async def test_pairing_rpcs_send_logout_and_readiness(gateway, api, reactor):
     await api.until(lambda a: len(a.sent) == 2)
 
     sent = await admin.call("send", {"to": "-100777:topic:3", "message": "*hi*", "channel": "telegram", "idempotencyKey": "k1"})
-    assert sent == {"channel": "telegram", "accountId": "default", "to": "-100777:topic:3", "messageId": "k1"}
+    assert sent == {"runId": "k1", "channel": "telegram", "accountId": "default", "to": "-100777:topic:3", "messageId": "k1"}
     await admin.call("send", {"to": "-100777:topic:3", "message": "*hi*", "channel": "telegram", "idempotencyKey": "k1"})
     assert [s for s in api.sent if s["chat_id"] == "-100777"] == [
         {"chat_id": "-100777", "text": "<i>hi</i>", "parse_mode": "HTML", "message_thread_id": 3}
@@ -66,7 +66,7 @@ async def test_pairing_rpcs_send_logout_and_readiness(gateway, api, reactor):
     for params, message in (
         ({"to": "nobody here", "message": "x", "channel": "telegram", "idempotencyKey": "k2"}, "not a Telegram target"),
         ({"to": "#x", "message": "x", "channel": "irc", "idempotencyKey": "k3"}, "no configured irc account 'default'"),
-        ({"to": "1", "message": " ", "channel": "telegram", "idempotencyKey": "k4"}, "send needs a non-empty message"),
+        ({"to": "1", "message": " ", "channel": "telegram", "idempotencyKey": "k4"}, "text or media is required"),
     ):
         with pytest.raises(GatewayCallError) as caught:
             await admin.call("send", params)

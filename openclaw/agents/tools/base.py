@@ -35,6 +35,9 @@ class ToolResult:
     text: str
     details: Mapping[str, Any] | None = None
     isError: bool = False
+    #: Why an error result is one when the tool did not produce it: C{"call"} (a wrong
+    #: call, L{ToolError}) or C{"tool"} (the tool broke); None for the tool's own result.
+    fault: str | None = None
 
     def wire(self) -> dict[str, Any]:
         """The result as C{/tools/invoke}, C{tools.invoke} and the C{tool} events show it."""

@@ -74,16 +74,16 @@ class ToolRegistry:
         if not decision.allowed:
             return fail(ToolUnavailable(name, decision))
         if not isinstance(args, Mapping):
-            return succeed(ToolResult("arguments must be an object", isError=True))
+            return succeed(ToolResult("arguments must be an object", isError=True, fault="call"))
         d = maybeDeferred(tool.run, args, context)
 
         def failed(failure: Any) -> Any:
             if failure.check(CancelledError):
                 return failure  # the caller stopped the call
             if failure.check(ToolError):
-                return ToolResult(failure.getErrorMessage(), isError=True)
+                return ToolResult(failure.getErrorMessage(), isError=True, fault="call")
             _log.failure("tool {tool} failed", failure, tool=tool.name)
-            return ToolResult("tool execution failed", isError=True)
+            return ToolResult("tool execution failed", isError=True, fault="tool")
 
         return d.addErrback(failed)
 

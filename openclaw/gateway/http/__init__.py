@@ -6,13 +6,16 @@ routing order of http-api.md §1.4, and what they share.
   body.py       JSON request bodies: size bound (413), nesting bound, 400 for non-JSON
   responses.py  JSON/text answers and the common error shape
   routing.py    first match wins across the surfaces; nothing matched → 404
-  probes.py     /health, /ready, /startup (+ their z aliases)
+  probes.py            /health, /ready, /startup (+ their z aliases)
+  hooks.py             webhooks under hooks.path (hookactions.py: what a hook asks for)
   openai_models.py     GET /v1/models[/{id}]: the agent targets
   embeddings.py        POST /v1/embeddings
+  tools_invoke.py      POST /tools/invoke (and the invocation WS tools.invoke shares)
+  sessions_http.py     /sessions/<key>/history, /sessions/<key>/kill
   responses_api.py     POST /v1/responses (OpenResponses)
   chat_completions.py  POST /v1/chat/completions
-  agentcalls.py  what the OpenAI-compatible endpoints share: agent target, session, tools, the run
-  controlui.py  the Control UI (static files, SPA fallback, bootstrap config), last
+  agentcalls.py        what the OpenAI-compatible endpoints share: agent target, session, tools, the run
+  controlui.py         the Control UI (static files, SPA fallback, bootstrap config), last
 
 A new surface (hooks, /v1/models, /tools/invoke, /sessions/*, /v1/responses,
 /v1/chat/completions, plugin routes: in that order) is a klein class with an
@@ -36,11 +39,14 @@ from typing import Any
 from openclaw.gateway.http.auth import BearerAuth
 from openclaw.gateway.http.chat_completions import ChatCompletions
 from openclaw.gateway.http.controlui import ControlUi
+from openclaw.gateway.http.hooks import Hooks
 from openclaw.gateway.http.embeddings import Embeddings
 from openclaw.gateway.http.openai_models import OpenAiModels
 from openclaw.gateway.http.probes import Probes
 from openclaw.gateway.http.responses_api import ResponsesApi
 from openclaw.gateway.http.routing import Surface, SurfaceRouter
+from openclaw.gateway.http.sessions_http import SessionsHttp
+from openclaw.gateway.http.tools_invoke import ToolsInvoke
 
 
 def surfaces(hub, reactor: Any) -> list[Surface]:
@@ -48,8 +54,11 @@ def surfaces(hub, reactor: Any) -> list[Surface]:
     bearer = BearerAuth(hub)
     found: list[Surface] = [
         Probes(hub, bearer),
+        Hooks(hub, reactor),
         OpenAiModels(hub, bearer),
         Embeddings(hub, bearer, reactor),
+        ToolsInvoke(hub, bearer, reactor),
+        SessionsHttp(hub, bearer),
         ResponsesApi(hub, bearer, reactor),
         ChatCompletions(hub, bearer, reactor),
     ]

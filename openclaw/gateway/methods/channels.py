@@ -2,8 +2,8 @@
 C{channels.status}: what the channel manager knows of every channel account;
 C{channels.start} / C{channels.stop} / C{channels.logout}: one channel (or
 account) up or down now, whatever the crash-loop breaker held back;
-C{channels.pairing.list|approve|dismiss}: DM pairing requests; C{send}: a message
-to a chat through a channel account.
+C{channels.pairing.list|approve|dismiss}: DM pairing requests. (C{send}, which
+delivers through a channel account, is in L{openclaw.gateway.methods.send}.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from openclaw.channels.kinds import KINDS
-from openclaw.channels.manager import UnknownAccount
 from openclaw.channels.store import PAIRING_TTL_MS, PENDING_PER_ACCOUNT
 from openclaw.gateway.methods import CallContext, MethodRegistry, closed
 from openclaw.protocol import scopes
@@ -164,32 +163,3 @@ def register(registry: MethodRegistry, tree, shell) -> None:
                        "bootstrapCommandOwner": {"type": "boolean"}},
     })
     registry.add("channels.pairing.dismiss", scopes.ADMIN, pairing_dismiss, pairing_one)
-
-    def send(params: dict, ctx: CallContext):
-        channel = params.get("channel")
-        if not channel:
-            configured = sorted({svc.channelId for svc in manager})
-            if len(configured) != 1:
-                raise GatewayError(INVALID_REQUEST, "send needs a channel (several or no channels are configured)")
-            channel = configured[0]
-        message = params.get("message") or ""
-        if not message.strip():
-            raise GatewayError(INVALID_REQUEST, "send needs a non-empty message (media is not supported yet)")
-        try:
-            d = manager.send(channel, params.get("accountId"), params["to"], message, params["idempotencyKey"])
-        except (UnknownAccount, ValueError) as e:
-            raise GatewayError(INVALID_REQUEST, str(e)) from None
-
-        def failed(f: Any) -> Any:
-            raise GatewayError(UNAVAILABLE, f"send via {channel} failed: {f.getErrorMessage()}", retryable=True)
-
-        return d.addErrback(failed)
-
-    ignored = ("mediaUrl", "mediaUrls", "buffer", "filename", "contentType", "asVoice", "gifPlayback", "agentId",
-               "replyToId", "threadId", "forceDocument", "silent", "parseMode", "sessionKey")
-    send_params = {
-        "type": "object", "required": ["to", "idempotencyKey"], "additionalProperties": False,
-        "properties": {**{name: {} for name in ignored}, "to": text, "message": {"type": "string"},
-                       "channel": {"type": "string"}, "accountId": {"type": "string"}, "idempotencyKey": text},
-    }
-    registry.add("send", scopes.WRITE, send, send_params)

@@ -26,7 +26,8 @@ from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.methods import CallContext, MethodRegistry
 from openclaw.gateway.methods.delivery import DeliveryError, deliver, resolve
 from openclaw.gateway.methods.targets import params_schema, resolve_target
-from openclaw.agents.runevents import TOOL_EVENTS, assistant_message
+from openclaw.agents.outbound import post_to_session
+from openclaw.agents.runevents import TOOL_EVENTS
 from openclaw.agents.sessions.defaults import session_defaults
 from openclaw.agents.sessions.display import MAX_CHARS, display_message, history_messages
 from openclaw.protocol import scopes
@@ -148,15 +149,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         store = runtime.stores.store(agentId)
         if await store.get(key) is None:
             raise GatewayError(INVALID_REQUEST, "session not found")
-        message = assistant_message(params["message"], runtime.nowMs())
-        if params.get("label"):
-            message["label"] = params["label"]
-        entry = await store.append(key, message)
-        runtime.bus.messageAppended(agentId, key, entry)
-        runtime.publish("chat", {
-            "runId": f"inject-{entry.id}", "sessionKey": key, "agentId": agentId, "seq": 0, "state": "final",
-            "message": message,
-        }, sessionKey=key)
+        entry = await post_to_session(runtime, agentId, key, params["message"], params.get("label"))
         return {"ok": True, "messageId": entry.id}
 
     def pending(key: str) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """
 C{cron.list} and C{cron.status}: scheduled jobs. This gateway accepts a C{cron}
-config section but runs no scheduler (and no heartbeats: C{health} reports them
-disabled), so no job exists: the list is empty and the status says the scheduler
-is off, as the reference gateway answers with cron disabled.
+config section but runs no job scheduler (heartbeats have their own, in
+L{openclaw.agents.heartbeat}), so no job exists: the list is empty and the status
+says the scheduler is off, as the reference gateway answers with cron disabled.
 """
 
 from __future__ import annotations

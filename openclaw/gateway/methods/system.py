@@ -34,7 +34,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
             "runtimeVersion": VERSION,
             "heartbeat": hub.agents.heartbeatStatus(),
             "channelSummary": hub.channels.summaryLines() if params.get("includeChannelSummary", True) else [],
-            "queuedSystemEvents": [],
+            "queuedSystemEvents": hub.agents.heartbeats.queuedEvents(),
             "sessions": hub.agents.sessionsStatus(admin),
             "eventLoop": health.eventLoop.snapshot(),
             "processMemory": {"rssBytes": _rss_bytes()},
