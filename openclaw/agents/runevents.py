@@ -63,6 +63,8 @@ class RunEvents:
         self.finished = False
         #: C{emit(event, payload, dropIfSlow)} of the connections that receive this run's tool events.
         self._toolRecipients: list[Callable[[str, Any, bool], None]] = []
+        #: C{watch(event, payload)} of in-process watchers (the embedding API): every event of this run, tools included.
+        self._watchers: list[Callable[[str, Any], None]] = []
 
     # agent ----------------------------------------------------------------------
 
@@ -78,8 +80,18 @@ class RunEvents:
 
     def agent(self, stream: str, data: dict[str, Any]) -> int:
         """Publish one C{agent} event; returns its run C{seq}."""
-        self._publish("agent", self._agentPayload(stream, data), False)
+        payload = self._agentPayload(stream, data)
+        self._publish("agent", payload, False)
+        self._watched("agent", payload)
         return self.seq
+
+    def addWatcher(self, watch: Callable[[str, Any], None]) -> None:
+        """C{watch(event, payload)} receives every C{agent} (tool ones too) and C{chat} event of this run from now on."""
+        self._watchers.append(watch)
+
+    def _watched(self, event: str, payload: dict[str, Any]) -> None:
+        for watch in self._watchers:
+            watch(event, payload)
 
     def addToolRecipient(self, emit: Callable[[str, Any, bool], None]) -> None:
         """C{emit} (a connection's) receives this run's C{stream:"tool"} events."""
@@ -90,6 +102,7 @@ class RunEvents:
         payload = self._agentPayload("tool", data)
         for emit in list(self._toolRecipients):
             emit("agent", payload, False)
+        self._watched("agent", payload)
         return self.seq
 
     def lifecycle(self, phase: str, **data: Any) -> int:
@@ -122,6 +135,7 @@ class RunEvents:
         payload = {"runId": self.runId, "sessionKey": self.sessionKey, "agentId": self.agentId, "seq": seq, "state": state}
         payload.update(extra)
         self._publish("chat", payload, dropIfSlow)
+        self._watched("chat", payload)
 
     def _flush(self) -> None:
         self._flushCall = None

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.agents.models import ModelConfigError
 from openclaw.agents.runs import DEFAULT_WAIT_MS, Run, RunRequest
+from openclaw.agents.runtarget import TargetError, run_model
 from openclaw.agents.turn import RunOutcome, usage_record
 from openclaw.agents.runevents import SILENT_REPLY, TOOL_EVENTS
 from openclaw.gateway.methods import CallContext, MethodRegistry
@@ -91,19 +91,14 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         if params.get("deliver") and not params.get("bestEffortDeliver"):
             raise GatewayError(INVALID_REQUEST, "cannot deliver the reply: this gateway has no channel route for agent runs")
         agentId, sessionKey = resolve_target(runtime, params.get("agentId"), params.get("sessionKey"))
-        model = params.get("model")
-        if model and params.get("provider") and "/" not in model:
-            model = f"{params['provider']}/{model}"
-        if model:
-            try:
-                models = runtime.settings.models
-                models.provider(models.resolve(model))
-            except ModelConfigError as e:
-                raise GatewayError(INVALID_REQUEST, f"invalid agent params: {e}") from None
+        try:
+            model = run_model(runtime.settings, params.get("model"), params.get("provider"))
+        except TargetError as e:
+            raise GatewayError(INVALID_REQUEST, str(e)) from None
         run, created = runtime.start(RunRequest(
             runId=params["idempotencyKey"], agentId=agentId, sessionKey=sessionKey, message=params["message"],
             kind="agent", queueMode=runtime.queueMode(None), timeoutSeconds=params.get("timeout") or None,
-            model=model or None, extraSystemPrompt=params.get("extraSystemPrompt", ""),
+            model=model, extraSystemPrompt=params.get("extraSystemPrompt", ""),
         ))
         if created and TOOL_EVENTS in ctx.caps:
             run.events.addToolRecipient(ctx.emit)
