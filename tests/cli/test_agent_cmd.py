@@ -17,11 +17,16 @@ from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.cli.conftest import CliRunner
 
 
-async def start_gateway(cli: CliRunner, upstream) -> CliRunner:
-    """The CLI's install gets a config naming the scripted upstream as its model, and its gateway runs."""
+async def start_gateway(cli: CliRunner, upstream, agents: dict | None = None) -> CliRunner:
+    """
+    The CLI's install gets a config naming the scripted upstream as its model (and
+    C{agents.entries}, when given), and its gateway runs.
+    """
     config = run_config(upstream.base)
     config["gateway"]["port"] = cli.port
     config["agents"]["defaults"]["models"] = {MODEL: {"alias": "fast"}}
+    if agents is not None:
+        config["agents"]["entries"] = agents
     cli.install.write_config(config)
     await cli.gateway()
     return cli
