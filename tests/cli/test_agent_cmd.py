@@ -17,17 +17,19 @@ from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.cli.conftest import CliRunner
 
 
-async def start_gateway(cli: CliRunner, upstream, agents: dict | None = None) -> CliRunner:
-    """
-    The CLI's install gets a config naming the scripted upstream as its model (and
-    C{agents.entries}, when given), and its gateway runs.
-    """
+def gateway_config(cli: CliRunner, upstream, agents: dict | None = None) -> dict:
+    """A config naming the scripted upstream as the model (and C{agents.entries}, when given), on the CLI's port."""
     config = run_config(upstream.base)
     config["gateway"]["port"] = cli.port
     config["agents"]["defaults"]["models"] = {MODEL: {"alias": "fast"}}
     if agents is not None:
         config["agents"]["entries"] = agents
-    cli.install.write_config(config)
+    return config
+
+
+async def start_gateway(cli: CliRunner, upstream, agents: dict | None = None) -> CliRunner:
+    """The CLI's install gets L{gateway_config}, and its gateway runs."""
+    cli.install.write_config(gateway_config(cli, upstream, agents))
     await cli.gateway()
     return cli
 
