@@ -20,7 +20,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python import usage
 
 from openclaw.agents.catalog import UnknownAgent, agent_entry, model_row, model_rows
-from openclaw.agents.models import BUILTIN_PROVIDERS, ModelConfigError, ModelRef
+from openclaw.agents.models import BUILTIN_PROVIDERS, ModelConfigError
 from openclaw.cli.connect import rpc
 from openclaw.cli.errors import CliError
 from openclaw.cli.localconfig import LocalConfig, read_local_config
