@@ -5,12 +5,14 @@ written to stdout as the run's C{agent} assistant events bring it; with C{--json
 the final answer as one document instead.
 
 Exit 0 when the run completed, 1 when it failed, was stopped or timed out (the
-reason on stderr), as OpenClaw's CLI does.
+reason on stderr), as OpenClaw's CLI does. Ctrl-C stops the run on the gateway
+(C{chat.abort}) and exits 130; a second one ends the CLI at once.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import uuid
 from typing import Any, MutableMapping
@@ -114,6 +116,47 @@ class ReplyPrinter:
             self._stream.write("No reply from agent.\n")
 
 
+class Interrupt:
+    """
+    SIGINT while the run goes: stop it on the gateway (C{chat.abort} with the session
+    the C{accepted} answer named) instead of leaving it running; the handler before
+    it is back for a second SIGINT. Before the run was accepted it just stops the CLI.
+    """
+
+    def __init__(self, reactor: Any, client: Any, runId: str) -> None:
+        self._reactor = reactor
+        self._client = client
+        self._runId = runId
+        self.requested = False
+        self._previous = signal.signal(signal.SIGINT, self._received)
+
+    def restore(self) -> None:
+        if not self.requested:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _received(self, signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+        self.requested = True
+        self._reactor.callFromThread(self._abort)
+
+    def _accepted(self) -> dict[str, Any] | None:
+        """The first answer to the C{agent} request, once it came."""
+        client = self._client
+        for frame in client.frames:
+            payload = frame.get("payload") or {}
+            if frame.get("type") == "res" and client.methods.get(frame["id"]) == "agent" and payload.get("status") == "accepted":
+                return payload
+        return None
+
+    def _abort(self) -> None:
+        accepted = self._accepted()
+        if accepted is None:
+            self._reactor.stop()
+            return
+        d = self._client.call("chat.abort", {"sessionKey": accepted["sessionKey"], "runId": self._runId}, timeout=10)
+        d.addErrback(lambda f: sys.stderr.write(f"Interrupted; run {self._runId} was not confirmed stopped: {f.getErrorMessage()}\n"))
+
+
 def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
     options = parse(AgentOptions, argv, environ, "agent")
 
@@ -123,6 +166,7 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
         runId = str(uuid.uuid4())
         printer = None if options["json"] else ReplyPrinter(runId, sys.stdout)
         client = await open_client(reactor, target, options.timeoutMs, onEvent=printer)
+        interrupt = Interrupt(reactor, client, runId)
         try:
             answer = await client.call(
                 "agent", options.params(runId), timeout=options.runTimeoutSeconds + FINAL_ANSWER_GRACE, expectFinal=True,
@@ -139,13 +183,17 @@ def main(argv: list[str], environ: MutableMapping[str, str]) -> int:
                 "gateway_transport_error", runId=runId,
             ) from None
         finally:
+            interrupt.restore()
             client.close()
         if printer is None:
             print_json(answer)
         else:
             printer.finish(answer)
-            if answer.get("status") != "ok":
-                sys.stderr.write(f"Run {answer.get('status')}: {answer.get('stopReason') or answer.get('summary')}\n")
+        if interrupt.requested:
+            sys.stderr.write(f"Interrupted; run {runId} stopped.\n")
+            return 130
+        if printer is not None and answer.get("status") != "ok":
+            sys.stderr.write(f"Run {answer.get('status')}: {answer.get('stopReason') or answer.get('summary')}\n")
         return 0 if answer.get("status") == "ok" else 1
 
     return run_cli(options, body)

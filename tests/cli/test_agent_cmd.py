@@ -12,7 +12,7 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 
 from tests.agents.runs.conftest import DONE, MODEL, chunk, run_config, text_reply
-from tests.agents.upstream import FAILSAFE_SECONDS, Reply
+from tests.agents.upstream import FAILSAFE_SECONDS, Reply, closed_by_client
 from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.cli.conftest import CliRunner
 
@@ -121,3 +121,32 @@ async def test_a_gateway_that_is_down(cli, upstream):
     error = result.json()["error"]
     assert (error["type"], error["kind"]) == ("gateway_transport_error", "refused")
     assert upstream.requests == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_run_that_times_out_exits_1_after_what_it_streamed(cli, upstream):
+    await start_gateway(cli, upstream)
+    upstream.reply(Reply([chunk({"content": "Half a"})], end="hang"))  # the upstream never finishes
+    result = await cli.run("agent", "-m", "hi", "--timeout", "1")
+    assert result.code == 1
+    assert (result.stdout, result.stderr) == ("Half a\n", "Run timeout: timeout\n")
+
+    upstream.reply(Reply([chunk({"content": "Again"})], end="hang"))
+    result = await cli.run("agent", "-m", "hi", "--timeout", "1", "--json")
+    assert result.code == 1
+    answer = result.json()
+    assert (answer["status"], answer["summary"], answer["stopReason"]) == ("timeout", "aborted", "timeout")
+
+
+@pytest_twisted.ensureDeferred
+async def test_ctrl_c_stops_the_run_on_the_gateway(cli, upstream):
+    await start_gateway(cli, upstream)
+    upstream.reply(Reply([chunk({"content": "Going on\n"})], end="hang"))
+    child = cli.launcher.openclaw(cli.install, "agent", "--session-key", "long", "-m", "write forever", name="agent")
+    await child.line(r"^Going on$", "stdout", timeout=FAILSAFE_SECONDS)
+    child.signal("INT")
+    assert await child.exited(FAILSAFE_SECONDS) == 130, child.describe()
+    assert "Interrupted; run " in child.stderr and " stopped." in child.stderr
+    assert await closed_by_client(upstream.requests[0], cli.launcher.reactor)  # the model request was closed
+    history = await cli.run("gateway", "call", "chat.history", "--params", '{"sessionKey": "agent:main:long"}')
+    assert [m["role"] for m in json.loads(history.stdout)["messages"]] == ["user", "assistant"]  # the partial reply kept
