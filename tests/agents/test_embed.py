@@ -14,6 +14,7 @@ from twisted.internet.defer import Deferred
 from openclaw.agents.embed import AgentRuns, RunRefused
 from tests.agents.runs.conftest import DONE, chunk, operator, run_config, run_events, text_reply
 from tests.agents.runs.conftest import agent_defaults, clock, gateway  # noqa: F401 (fixtures)
+from tests.agents.tools.test_tool_loop import openai_tool_call
 from tests.agents.upstream import FAILSAFE_SECONDS, Reply
 from tests.agents.upstream import upstream  # noqa: F401 (fixture)
 from tests.conftest import write_config
@@ -63,6 +64,19 @@ async def test_a_run_streams_its_events_as_they_arrive_and_ends_with_its_result(
     user, assistant = [e.message for e in await store.transcript("agent:main:colours")]
     assert user["content"][0]["text"] == "Name two colours."
     assert assistant["content"] == [{"type": "text", "text": "Red, green."}]
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_embedding_sees_the_tool_events_clients_without_the_cap_do_not(gateway, upstream):
+    upstream.reply(openai_tool_call("call_1", "session_status", {}), text_reply("All fine."))
+    bystander = await operator(gateway)
+    run = AgentRuns(gateway.service).start("how is this session?")
+    tool = [e for e in await collected(run) if e.stream == "tool"]
+    assert [(e.payload["data"]["phase"], e.payload["data"]["name"]) for e in tool] == [
+        ("start", "session_status"), ("result", "session_status")]
+    assert tool[1].payload["data"]["isError"] is False
+    assert (await run.result()).text == "All fine."
+    assert [e for e in run_events(bystander, run.runId) if e["stream"] == "tool"] == []
 
 
 @pytest_twisted.ensureDeferred
