@@ -97,8 +97,8 @@ class RunEvents:
         self._pendingUpdate: dict[str, Any] | None = None
         self._updateCall: Any = None
         self._lastUpdateAt: float | None = None
-        #: C{watch(payload)} of in-process callers following the run (the HTTP APIs): every C{agent} event.
-        self._watchers: list[Callable[[dict[str, Any]], None]] = []
+        #: C{watch(event, payload)} of in-process watchers (the HTTP APIs, the embedding API): every event of this run, tools included.
+        self._watchers: list[Callable[[str, Any], None]] = []
 
     # agent ----------------------------------------------------------------------
 
@@ -116,13 +116,16 @@ class RunEvents:
         """Publish one C{agent} event; returns its run C{seq}."""
         payload = self._agentPayload(stream, data)
         self._publish("agent", payload, False, sessionKey=self.sessionKey)
-        for watch in self._watchers:
-            watch(payload)
+        self._watched("agent", payload)
         return self.seq
 
-    def addWatcher(self, watch: Callable[[dict[str, Any]], None]) -> None:
-        """C{watch} receives every later broadcast C{agent} event payload of this run (in process, never dropped)."""
+    def addWatcher(self, watch: Callable[[str, Any], None]) -> None:
+        """C{watch(event, payload)} receives every C{agent} (tool ones too) and C{chat} event of this run from now on."""
         self._watchers.append(watch)
+
+    def _watched(self, event: str, payload: dict[str, Any]) -> None:
+        for watch in self._watchers:
+            watch(event, payload)
 
     def addToolRecipient(self, emit: Emit, connId: str | None = None) -> None:
         """C{emit} (the connection C{connId}'s) receives this run's C{stream:"tool"} events."""
@@ -145,6 +148,7 @@ class RunEvents:
             emit("agent", payload, False)
         if self._sessionTool is not None:
             self._sessionTool(self.sessionKey, {**payload, **self._sessionFields}, frozenset(self._toolRecipients))
+        self._watched("agent", payload)
         return self.seq
 
     def toolUpdate(self, name: str, toolCallId: str, partialResult: dict[str, Any]) -> None:
@@ -202,6 +206,7 @@ class RunEvents:
         payload = {"runId": self.runId, "sessionKey": self.sessionKey, "agentId": self.agentId, "seq": seq, "state": state}
         payload.update(extra)
         self._publish("chat", payload, dropIfSlow, sessionKey=self.sessionKey)
+        self._watched("chat", payload)
 
     def _flush(self) -> None:
         self._flushCall = None

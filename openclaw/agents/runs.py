@@ -201,16 +201,24 @@ class RunManager:
 
     # submitting -------------------------------------------------------------------
 
-    def submit(self, request: RunRequest) -> tuple[Run, bool]:
-        """The run for C{request.runId}: (the existing one, False) or (a new one, True)."""
+    def submit(self, request: RunRequest, watch: Callable[[str, Any], None] | None = None) -> tuple[Run, bool]:
+        """
+        The run for C{request.runId}: (the existing one, False) or (a new one, True).
+        C{watch(event, payload)} receives the run's events (see L{RunEvents.addWatcher}),
+        for a new run from its first one.
+        """
         existing = self.get(request.runId)
         if existing is not None:
+            if watch is not None:
+                existing.events.addWatcher(watch)
             return existing, False
         isHeartbeat = {"chat": False, "heartbeat": True}.get(request.kind)
         events = RunEvents(
             request.runId, request.sessionKey, request.agentId, self._publish, self._clock, isHeartbeat,
             sessionTool=self._runtime.bus.toolEvent,
         )
+        if watch is not None:
+            events.addWatcher(watch)
         run = Run(request, events, self._ms())
         self._runs[run.runId] = run
         self._track(self._work(run))

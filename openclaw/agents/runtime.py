@@ -120,9 +120,12 @@ class AgentRuntime(MultiService):
         mode = requested or self.settings.queue.modeFor(channel)
         return "interrupt" if mode == "interrupt" else "followup"
 
-    def start(self, request: RunRequest) -> tuple[Run, bool]:
-        """Every way of starting work comes here: (the run, whether it is new)."""
-        return self.runs.submit(request)
+    def start(self, request: RunRequest, watch: Callable[[str, Any], None] | None = None) -> tuple[Run, bool]:
+        """
+        Every way of starting work comes here: (the run, whether it is new).
+        C{watch(event, payload)}: an in-process watcher of the run's events (the embedding API).
+        """
+        return self.runs.submit(request, watch)
 
     def resetSession(self, agentId: str, key: str, reason: str) -> Deferred:
         """

@@ -31,6 +31,9 @@ Commands:
   doctor        Check config, auth, port, state and service; --fix repairs what it can
   secrets       SecretRefs: secrets reload (running gateway); audit, configure, apply (local)
   dashboard     Print (and on a desktop, open) the Control UI URL with the token
+  agent         Run an agent turn on the gateway: agent --message <text>, the reply streamed
+  sessions      List the agent's sessions (from the running gateway)
+  models        Models: models list (what the gateway offers), models status (the config's choice)
 
 Global options:
   --dev               Use the dev profile (~/.openclaw-dev, port 19001)
@@ -56,6 +59,9 @@ COMMANDS: dict[str, str] = {
     "doctor": "openclaw.cli.doctor",
     "secrets": "openclaw.cli.secrets",
     "dashboard": "openclaw.cli.dashboard",
+    "agent": "openclaw.cli.agent",
+    "sessions": "openclaw.cli.sessions",
+    "models": "openclaw.cli.models",
 }
 
 

@@ -35,7 +35,12 @@ class CommandOptions(usage.Options):
                 found, args = getopt.gnu_getopt(options, self.shortOpt, self.longOpt)
             except getopt.GetoptError as e:
                 raise usage.UsageError(str(e))
-            flat = [f"{name}={value}" if f"{name[2:]}=" in self.longOpt else name for name, value in found]
+            flat: list[str] = []
+            for name, value in found:
+                if name.startswith("--"):
+                    flat.append(f"{name}={value}" if f"{name[2:]}=" in self.longOpt else name)
+                else:  # a short option keeps its value (C{-m text})
+                    flat += [name, value] if f"{name[1]}:" in self.shortOpt else [name]
             options = [*flat, "--", *args]
         super().parseOptions(options)
 

@@ -327,8 +327,8 @@ class HttpRun:
     def onText(self, write: Callable[[str], None]) -> None:
         """C{write(delta)} for each piece of assistant text, as the run streams it."""
 
-        def watch(payload: dict[str, Any]) -> None:
-            if payload["stream"] == "assistant":
+        def watch(event: str, payload: dict[str, Any]) -> None:
+            if event == "agent" and payload["stream"] == "assistant":
                 write(payload["data"]["delta"])
 
         self.run.events.addWatcher(watch)

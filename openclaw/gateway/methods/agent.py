@@ -21,8 +21,8 @@ from typing import Any
 
 from twisted.logger import Logger
 
-from openclaw.agents.models import ModelConfigError
 from openclaw.agents.runs import DEFAULT_WAIT_MS, Run, RunRequest
+from openclaw.agents.runtarget import TargetError, run_model
 from openclaw.agents.turn import RunOutcome, usage_record
 from openclaw.agents.resets import reset_command, run_message
 from openclaw.agents.runevents import SILENT_REPLY, TOOL_EVENTS
@@ -108,15 +108,10 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         message, command = params["message"], reset_command(params["message"])
         if command is not None and not scopes.satisfies(ctx.scopes, scopes.ADMIN):
             raise missing_scope(scopes.ADMIN)
-        model = params.get("model")
-        if model and params.get("provider") and "/" not in model:
-            model = f"{params['provider']}/{model}"
-        if model:
-            try:
-                models = runtime.settings.models
-                models.provider(models.resolve(model))
-            except ModelConfigError as e:
-                raise GatewayError(INVALID_REQUEST, f"invalid agent params: {e}") from None
+        try:
+            model = run_model(runtime.settings, params.get("model"), params.get("provider"))
+        except TargetError as e:
+            raise GatewayError(INVALID_REQUEST, str(e)) from None
         delivery = await deliveryFor(params, agentId, sessionKey) if params.get("deliver") else None
         runId = params["idempotencyKey"]
         if command is not None and runtime.runs.get(runId) is None:
@@ -125,7 +120,7 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         run, created = runtime.start(RunRequest(
             runId=runId, agentId=agentId, sessionKey=sessionKey, message=message,
             kind="agent", queueMode=runtime.queueMode(None), timeoutSeconds=params.get("timeout") or None,
-            model=model or None, extraSystemPrompt=params.get("extraSystemPrompt", ""),
+            model=model, extraSystemPrompt=params.get("extraSystemPrompt", ""),
         ))
         if created and TOOL_EVENTS in ctx.caps:
             run.events.addToolRecipient(ctx.emit, ctx.connId)
