@@ -19,7 +19,7 @@ from openclaw.protocol.errors import UNAVAILABLE, GatewayError
 
 CORE_EVENTS = [
     "connect.challenge", "tick", "health", "presence", "shutdown", "device.pair.requested", "device.pair.resolved",
-    "sessions.changed", "session.message", "agent", "chat",
+    "heartbeat", "sessions.changed", "session.message", "agent", "chat",
 ]
 
 
