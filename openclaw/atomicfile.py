@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 import tempfile
 from typing import Iterator
 

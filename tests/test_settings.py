@@ -199,7 +199,7 @@ def test_trusted_proxies_are_in_use_not_warned_about(environ):
 
 
 def test_sections_default_when_the_config_says_nothing():
-    from openclaw.agents.settings import AgentEntry, AgentsSettings
+    from openclaw.agents.settings import AgentsSettings
     from openclaw.channels.settings import ChannelsSettings
     from openclaw.settings import ReloadSettings
 
@@ -210,7 +210,7 @@ def test_sections_default_when_the_config_says_nothing():
 
 
 def test_sections_take_their_part_of_the_config():
-    from openclaw.agents.settings import AgentEntry, AgentsSettings, HeartbeatSettings
+    from openclaw.agents.settings import AgentsSettings, HeartbeatSettings
     from openclaw.channels.settings import ChannelsSettings
     from openclaw.settings import ReloadSettings
 
