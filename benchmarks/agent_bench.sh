@@ -75,31 +75,14 @@ log() { echo "[agent-bench] $*" >&2; }
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/agentbench.XXXXXX")"
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-stop_pid() {  # a process we started, and its children
-  local pid="$1" kids i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kids="$( (ps -o pid= --ppid "$pid" 2>/dev/null || true) | tr "\n" " ")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  for i in $kids; do kill -0 "$i" 2>/dev/null && kill -KILL "$i" 2>/dev/null || true; done
-  wait "$pid" 2>/dev/null || true
-}
+. "$HERE/bench_common.sh"
 
 PID=""
 UP_PID=""
 trap 'stop_pid "$PID"; stop_pid "$UP_PID"; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-UP_PORT="$(free_port)"
-UPSTREAM="http://127.0.0.1:$UP_PORT"
-"$PY" "$BENCH/fake_upstream.py" --port "$UP_PORT" >>"$OUT/upstream.log" 2>&1 &
-UP_PID=$!
-for _ in $(seq 1 100); do listening "$UP_PORT" && break; sleep 0.1; done
-listening "$UP_PORT" || { log "the fake upstream did not start"; exit 1; }
+start_fake_upstream "$OUT/upstream.log"
 
 provider_config() {  # the provider block both gateways get, as JSON
   printf '"models":{"mode":"merge","providers":{"fakeup":{"baseUrl":"%s/v1","apiKey":"fake-key","api":"openai-completions","timeoutSeconds":120,"models":[{"id":"fake-model","name":"Fake Model","reasoning":false,"input":["text"],"contextWindow":128000,"maxTokens":8192}]}}},"agents":{"defaults":{"model":{"primary":"fakeup/fake-model"},"maxConcurrent":%s}}' \

@@ -56,8 +56,7 @@ log() { echo "[hot] $*" >&2; }
 [ -n "$OUT" ] || OUT="$HERE/results/hot-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/hotbench.XXXXXX")"
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$HERE/bench_common.sh"
 
 PID=""
 stop_server() {

@@ -94,8 +94,7 @@ OURS_ENV=(HOME="$WORK/ours-home" OPENCLAW_STATE_DIR="$WORK/ours-state" OPENCLAW_
 ANCHOR_HOME="$WORK/anchor-home"
 
 code_version() { git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'; }
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$HERE/bench_common.sh"
 
 descendants() {  # pid -> its descendants, deepest last
   local k
