@@ -22,9 +22,11 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool, ResponseDone
+from twisted.web.client import Agent, ResponseDone
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
+
+from openclaw.httppool import quiet_pool
 
 from openclaw.agents.providers.base import ErrorKind, ProviderError
 
@@ -41,7 +43,7 @@ class ProviderHTTP(Service):
     def __init__(self, reactor, clock: IReactorTime | None = None, maxPerHost: int = 8) -> None:
         self._reactor = reactor
         self._clock = clock or reactor
-        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool = quiet_pool(reactor)
         self._pool.maxPersistentPerHost = maxPerHost
         self._client = HTTPClient(Agent(reactor, pool=self._pool, connectTimeout=CONNECT_TIMEOUT_SECONDS))
         self._inFlight: set[_Exchange] = set()

@@ -25,6 +25,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgentEndpointFactory
 from zope.interface import implementer
 
+from openclaw.httppool import quiet_pool
 from openclaw.agents.tools.base import AgentTool, ToolContext, ToolError, ToolResult, string_arg
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -101,7 +102,7 @@ class WebFetchTool(AgentTool):
 
     async def _fetch(self, url: str, context: ToolContext) -> ToolResult:
         limits = context.settings.webFetch
-        pool = HTTPConnectionPool(context.reactor, persistent=False)
+        pool = quiet_pool(context.reactor, persistent=False)
         for _ in range(limits.maxRedirects + 1):
             response = await self._get(url, context, pool)
             location = response.headers.getRawHeaders(b"location")

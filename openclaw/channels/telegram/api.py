@@ -13,7 +13,9 @@ import treq
 from treq.client import HTTPClient
 from twisted.internet.defer import CancelledError, TimeoutError, inlineCallbacks
 from twisted.internet.interfaces import IReactorTime
-from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.client import Agent
+
+from openclaw.httppool import quiet_pool
 
 CONNECT_TIMEOUT_SECONDS = 15
 
@@ -32,7 +34,7 @@ class BotApi:
         self._clock = clock
         self._root = f"{apiRoot}/bot{token}/"
         self._token = token
-        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool = quiet_pool(reactor)
         self._client = HTTPClient(Agent(reactor, pool=self._pool, connectTimeout=CONNECT_TIMEOUT_SECONDS))
 
     @inlineCallbacks
