@@ -96,6 +96,21 @@ def file_text(part: dict[str, Any], limits: FileLimits) -> str:
             f'<<<END_EXTERNAL_UNTRUSTED_CONTENT id="{fence}">>>')
 
 
+def image_source(part: dict[str, Any]) -> Any:
+    """
+    An C{input_image}'s source: OpenResponses' C{source}, or the OpenAI form, an
+    C{image_url} (a base64 C{data:} URL reads as a base64 source, any other URL as a URL source).
+    """
+    url = part.get("image_url")
+    if "source" in part or not isinstance(url, str):
+        return part.get("source")
+    if not url.startswith("data:"):
+        return {"type": "url", "url": url}
+    meta, _, data = url[5:].partition(",")
+    mime, *params = meta.split(";")
+    return {"type": "base64" if "base64" in params else "data-url", "media_type": mime, "data": data}
+
+
 class _Reader:
     """
     Folds C{input} items into conversation entries, system text, attached files
@@ -128,7 +143,7 @@ class _Reader:
         kind = part.get("type")
         if kind == "input_image":
             limits: ImageLimits = self._settings.images
-            mime, raw = _decoded(part.get("source"), limits.maxBytes, limits.allowedMimes, "input_image")
+            mime, raw = _decoded(image_source(part), limits.maxBytes, limits.allowedMimes, "input_image")
             return [Image(mime.split(";")[0].strip().lower(), base64.b64encode(raw).decode())]
         if kind == "input_file":
             self.files.append(file_text(part, self._settings.files))
