@@ -108,7 +108,7 @@ def image_source(part: dict[str, Any]) -> Any:
         return {"type": "url", "url": url}
     meta, _, data = url[5:].partition(",")
     mime, *params = meta.split(";")
-    return {"type": "base64" if "base64" in params else "data-url", "media_type": mime, "data": data}
+    return {"type": "base64", "media_type": mime, "data": data} if "base64" in params else {"media_type": mime}
 
 
 class _Reader:
