@@ -38,7 +38,7 @@ from openclaw.agents.turn import RunOutcome, Turn
 
 if TYPE_CHECKING:
     from openclaw.agents.tools.policy import ToolPolicy
-    from openclaw.agents.providers.base import Tool
+    from openclaw.agents.providers.base import Image, Tool, ToolChoice
     from openclaw.agents.tools.toolbox import Toolbox
     from openclaw.agents.workspace import Workspace
 
@@ -71,6 +71,10 @@ class RunRequest:
     #: Tools the caller runs itself (the HTTP APIs' function tools): a call to one ends
     #: the run with that call in its outcome (L{RunOutcome.toolCalls}) instead of running it.
     clientTools: tuple["Tool", ...] = ()
+    #: How the first model request must use its tools (the HTTP APIs' C{tool_choice}); None: the model decides.
+    toolChoice: "ToolChoice | None" = None
+    #: Images the user message carries (base64, as sent), stored with it in the transcript.
+    images: tuple["Image", ...] = ()
     #: Per-run sampling limits for the model requests (None: the model's defaults).
     maxTokens: int | None = None
     temperature: float | None = None

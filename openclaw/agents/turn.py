@@ -1,6 +1,7 @@
 """
 One run, start to end: the session is rolled if its reset policy says so, the
-user message goes into the transcript, the session's context becomes a
+user message (its text and C{{type:"image", data, mimeType}} parts for the images
+it carries) goes into the transcript, the session's context becomes a
 L{ModelRequest}, the model's stream becomes C{agent}/C{chat} events, and the
 assistant message (text and the tool calls the model made, with provider,
 model, usage and stop reason) goes into the transcript.
@@ -12,7 +13,9 @@ the session's subscribers), its C{toolResult} message goes into the transcript, 
 is asked again with the results, at most C{tools.maxSteps} requests per run; a
 model still calling tools after that ends the run as an error. A call to one of
 the request's client tools (the HTTP APIs' function tools) is not run: the turn
-ends there and hands the calls back in its outcome.
+ends there and hands the calls back in its outcome. The request's C{toolChoice}
+binds the first model request only: the requests that carry tool results back
+leave the choice to the model (a C{required} choice would otherwise loop).
 
 A turn that fails leaves the user message without a reply, so the next turn's
 request still carries it. L{Turn.abort} closes the upstream request at once; the
@@ -30,6 +33,7 @@ from twisted.internet.defer import CancelledError, Deferred
 from openclaw.agents.models import ModelConfigError
 from openclaw.agents.providers.base import (
     Completion,
+    Image,
     Message,
     ModelRequest,
     ProviderError,
@@ -99,7 +103,11 @@ def model_messages(context: list[dict[str, Any]]) -> tuple[Message, ...]:
             blocks = [{"type": "text", "text": blocks}]
         text = "".join(b.get("text", "") for b in blocks or () if b.get("type") == "text")
         if role == "user":
-            messages.append(Message("user", text))
+            images = tuple(
+                Image(b["mimeType"], b["data"]) for b in blocks or ()
+                if b.get("type") == "image" and isinstance(b.get("data"), str) and isinstance(b.get("mimeType"), str)
+            )
+            messages.append(Message("user", text, images=images))
         elif role == "assistant":
             calls = tuple(
                 ToolCall(b["id"], b["name"], b.get("arguments") or {})
@@ -179,7 +187,9 @@ class Turn:
         now = self._now()
         route = {"lastRoute": dict(request.route), "channel": request.route["channel"]} if request.route else {}
         entry, user, context = await self._store.begin(key, {
-            "role": "user", "content": [{"type": "text", "text": request.message}], "timestamp": now,
+            "role": "user", "timestamp": now,
+            "content": [{"type": "text", "text": request.message},
+                        *({"type": "image", "data": i.data, "mimeType": i.mimeType} for i in request.images)],
             "idempotencyKey": f"{request.runId}:user",
         }, request.runId, lambda e: policy.mode if is_stale(e, policy, now) else None,
             lastInteractionAt=now, lastRunId=request.runId, **route)
@@ -215,6 +225,7 @@ class Turn:
             self._itemId = f"{self._itemBase}:{step}"
             modelRequest = ModelRequest(
                 model=primary.model, messages=model_messages(context), system=system, tools=tools,
+                toolChoice=request.toolChoice if step == 1 else None,
                 maxTokens=request.maxTokens, temperature=request.temperature,
             )
             self._stream = self._models.stream(modelRequest, self._onEvent, snapshot.choice, agentId)

@@ -8,7 +8,7 @@ import openai
 import pytest
 import pytest_twisted
 
-from tests.agents.runs.conftest import chunk, text_reply, DONE
+from tests.agents.runs.conftest import DONE, chunk, openai_tool_call, text_reply
 from tests.agents.upstream import Reply
 from tests.http.conftest import in_thread, sdk
 
@@ -134,3 +134,38 @@ async def test_a_failed_run_is_a_500_or_an_error_frame(gateway, upstream, reacto
         await in_thread(reactor, sdk(gateway).chat.completions.create, model="openclaw",
                         messages=[{"role": "user", "content": "hi"}])
     assert caught.value.body == {"message": "internal error", "type": "api_error"}
+
+
+PNG_URL = "data:image/png;base64,iVBORw0KGgo="
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_image_data_url_and_the_tool_choice_reach_the_model(gateway, upstream, reactor):
+    upstream.reply(tool_call_reply("call_9", "get_weather", '{"city": "Bonn"}'))
+    content = [{"type": "text", "text": "Weather where this photo was taken?"},
+               {"type": "image_url", "image_url": {"url": PNG_URL}}]
+    answer = await in_thread(reactor, sdk(gateway).chat.completions.create, model="openclaw",
+                             messages=[{"role": "user", "content": content}], tools=[WEATHER],
+                             tool_choice={"type": "function", "function": {"name": "get_weather"}}, user="pia")
+    assert answer.choices[0].message.tool_calls[0].function.name == "get_weather"
+    sent = upstream.requests[0].body
+    assert sent["messages"][-1] == {"role": "user", "content": [
+        {"type": "text", "text": "Weather where this photo was taken?"},
+        {"type": "image_url", "image_url": {"url": PNG_URL}},
+    ]}
+    assert sent["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    store = gateway.service.tree.agents.stores.store("main")
+    user = [e.message for e in await store.transcript("agent:main:openai-user:pia")][0]
+    assert user["content"][1:] == [{"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}]
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_tool_choice_binds_the_first_model_request_only(gateway, upstream, reactor):
+    upstream.reply(openai_tool_call("call_1", "read", {"path": "missing.txt"}),
+                   tool_call_reply("call_2", "get_weather", '{"city": "Bonn"}'))
+    answer = await in_thread(reactor, sdk(gateway).chat.completions.create, model="openclaw",
+                             messages=[{"role": "user", "content": "look it up"}], tools=[WEATHER],
+                             tool_choice="required")
+    assert answer.choices[0].finish_reason == "tool_calls"
+    first, second = (r.body for r in upstream.requests)
+    assert first["tool_choice"] == "required" and "tool_choice" not in second

@@ -114,3 +114,47 @@ async def test_the_stream_ends_with_response_failed_when_the_run_fails(gateway, 
     blocks = [b for b in raw.split(b"\n\n") if b]
     assert blocks[-1] == b"data: [DONE]" and blocks[-2].startswith(b"event: response.failed\ndata: ")
     assert json.loads(blocks[-2].split(b"data: ", 1)[1])["response"]["status"] == "failed"
+
+
+PNG = "iVBORw0KGgo="
+
+
+@pytest.mark.parametrize("image", [
+    {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}", "detail": "auto"},
+    {"type": "input_image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+])
+@pytest_twisted.ensureDeferred
+async def test_an_input_image_and_the_tool_choice_reach_the_model(gateway, upstream, reactor, image):
+    upstream.reply(text_reply("A cat."))
+    answer = await in_thread(reactor, sdk(gateway).responses.create, model="openclaw", input=[
+        {"role": "user", "content": [{"type": "input_text", "text": "what is this?"}, image]}],
+        tools=[WEATHER], tool_choice="none")
+    assert answer.output_text == "A cat."
+    sent = upstream.requests[0].body
+    assert sent["messages"][-1] == {"role": "user", "content": [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+    ]}
+    assert sent["tool_choice"] == "none"
+    assert "get_weather" not in [t["function"]["name"] for t in sent.get("tools", ())]
+
+
+@pytest_twisted.ensureDeferred
+async def test_only_the_latest_user_item_carries_its_images(gateway, upstream):
+    upstream.reply(text_reply("ok"))
+    image = {"type": "input_image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}
+    response, _ = await post(gateway, model="openclaw", input=[
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "first"}, image]},
+        {"type": "message", "role": "assistant", "content": "seen"},
+        {"type": "message", "role": "user", "content": "and now?"},
+    ])
+    assert response.code == 200
+    assert isinstance(upstream.requests[0].body["messages"][-1]["content"], str)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_input_image_url_that_is_not_data_is_refused(gateway):
+    response, raw = await post(gateway, model="openclaw", input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "hi"}, {"type": "input_image", "image_url": "https://example.com/cat.png"}]}])
+    assert response.code == 400
+    assert json.loads(raw)["error"]["message"].startswith("input_image: URL sources are not fetched")

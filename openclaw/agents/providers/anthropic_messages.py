@@ -18,6 +18,7 @@ from openclaw.agents.providers.base import (
     Message,
     ModelRequest,
     ProviderError,
+    ToolChoice,
     Usage,
     kind_of,
 )
@@ -50,10 +51,14 @@ class AnthropicMessagesProvider(StreamingProvider):
         }
         if request.system:
             body["system"] = request.system
-        if request.tools and (model is None or model.supportsTools):
+        choice = request.toolChoice
+        tools = self.tools(request, model) if choice is None or choice.mode != "none" else ()
+        if tools:
             body["tools"] = [
-                {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools
+                {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
             ]
+            if choice is not None:
+                body["tool_choice"] = tool_choice(choice)
         if request.temperature is not None:
             body["temperature"] = request.temperature
         return body
@@ -73,12 +78,21 @@ def messages(history: tuple[Message, ...]) -> list[dict[str, Any]]:
         else:
             role = m.role
             blocks = [{"type": "text", "text": m.content}] if m.content else []
+            blocks += [{"type": "image", "source": {"type": "base64", "media_type": i.mimeType, "data": i.data}}
+                       for i in m.images]
             blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in m.toolCalls]
         if turns and turns[-1]["role"] == role:
             turns[-1]["content"].extend(blocks)
         else:
             turns.append({"role": role, "content": blocks})
     return turns
+
+
+def tool_choice(choice: ToolChoice) -> dict[str, Any]:
+    """The API's choice: C{auto}, C{any} (some tool) or one C{tool} by name (C{none} sends no tools instead)."""
+    if choice.name is not None:
+        return {"type": "tool", "name": choice.name}
+    return {"type": "any" if choice.mode == "required" else "auto"}
 
 
 class EventDecoder:

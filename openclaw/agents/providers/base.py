@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Protocol, Union
+from typing import Any, Callable, Iterable, Literal, Protocol, Union
 
 from twisted.internet.defer import Deferred
 
@@ -31,14 +31,27 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Image:
+    """An image a user message carries: its media type and its bytes as base64 (no data-URL prefix)."""
+
+    mimeType: str
+    data: str
+
+    def dataUrl(self) -> str:
+        return f"data:{self.mimeType};base64,{self.data}"
+
+
+@dataclass(frozen=True)
 class Message:
     """
-    One transcript message. C{assistant} messages may carry C{toolCalls}; a
-    C{toolResult} answers the call C{toolCallId} (of tool C{toolName}).
+    One transcript message. C{user} messages may carry C{images}; C{assistant}
+    messages may carry C{toolCalls}; a C{toolResult} answers the call
+    C{toolCallId} (of tool C{toolName}).
     """
 
     role: Role
     content: str = ""
+    images: tuple[Image, ...] = ()
     toolCalls: tuple[ToolCall, ...] = ()
     toolCallId: str | None = None
     toolName: str | None = None
@@ -54,11 +67,38 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class ToolChoice:
+    """C{auto} (the model decides), C{none} (no tool calls), C{required} (some call), or C{function} C{name}."""
+
+    mode: Literal["auto", "none", "required", "function"] = "auto"
+    name: str | None = None
+
+    def offered(self, tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
+        """The tools a model that cannot be told the choice gets: none, only the named one, or all."""
+        if self.mode == "none":
+            return ()
+        if self.name is not None:
+            return tuple(t for t in tools if t.name == self.name)
+        return tools
+
+    def unsatisfied(self, calls: Iterable[Any]) -> str | None:
+        """Why the calls a run made do not satisfy a required choice (None: they do, or none was required)."""
+        names = [c.name for c in calls]
+        if self.name is not None and self.name not in names:
+            return f"tool_choice required a {self.name} tool call, but the agent did not produce one"
+        if self.mode == "required" and not names:
+            return "tool_choice=required was not satisfied by the agent response"
+        return None
+
+
+@dataclass(frozen=True)
 class ModelRequest:
     model: str
     messages: tuple[Message, ...]
     system: str = ""
     tools: tuple[Tool, ...] = ()
+    #: How the model must use C{tools}; None: the API's default (C{auto}).
+    toolChoice: ToolChoice | None = None
     maxTokens: int | None = None
     temperature: float | None = None
     #: Whole-request budget in seconds (what is left of the run's timeout); None: no bound.

@@ -27,14 +27,19 @@ class OllamaProvider(StreamingProvider):
                 messages.append({"role": "tool", "content": m.content, "tool_name": m.toolName})
             else:
                 entry: dict[str, Any] = {"role": m.role, "content": m.content}
+                if m.images:
+                    entry["images"] = [i.data for i in m.images]
                 if m.toolCalls:
                     entry["tool_calls"] = [{"function": {"name": c.name, "arguments": c.arguments}} for c in m.toolCalls]
                 messages.append(entry)
         body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
-        if request.tools and (model is None or model.supportsTools):
+        tools = self.tools(request, model)
+        if request.toolChoice is not None:
+            tools = request.toolChoice.offered(tools)  # the API has no tool_choice: offer only what may be called
+        if tools:
             body["tools"] = [
                 {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in request.tools
+                for t in tools
             ]
         options: dict[str, Any] = {}
         limit = self.maxTokens(request, model)

@@ -12,7 +12,16 @@ from typing import Any
 import orjson
 
 from openclaw.agents.models import ModelEntry
-from openclaw.agents.providers.base import Collector, Completion, ModelRequest, ProviderError, Usage, kind_of
+from openclaw.agents.providers.base import (
+    Collector,
+    Completion,
+    Message,
+    ModelRequest,
+    ProviderError,
+    ToolChoice,
+    Usage,
+    kind_of,
+)
 from openclaw.agents.providers.sse import SSEParser
 from openclaw.agents.providers.streaming import StreamingProvider
 
@@ -39,18 +48,21 @@ class OpenAICompletionsProvider(StreamingProvider):
                     ],
                 })
             else:
-                messages.append({"role": m.role, "content": m.content})
+                messages.append({"role": m.role, "content": content(m)})
         body: dict[str, Any] = {
             "model": request.model,
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        if request.tools and (model is None or model.supportsTools):
+        tools = self.tools(request, model)
+        if tools:
             body["tools"] = [
                 {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in request.tools
+                for t in tools
             ]
+            if request.toolChoice is not None:
+                body["tool_choice"] = tool_choice(request.toolChoice)
         limit = self.maxTokens(request, model)
         if limit:
             body[(model.maxTokensField if model else None) or "max_tokens"] = limit
@@ -60,6 +72,21 @@ class OpenAICompletionsProvider(StreamingProvider):
 
     def decoder(self, collector: Collector) -> "ChunkDecoder":
         return ChunkDecoder(collector)
+
+
+def content(m: Message) -> str | list[dict[str, Any]]:
+    """A message's content: its text, or text and C{image_url} parts (data URLs) when it carries images."""
+    if not m.images:
+        return m.content
+    parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+    parts += [{"type": "image_url", "image_url": {"url": i.dataUrl()}} for i in m.images]
+    return parts
+
+
+def tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    if choice.name is not None:
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice.mode
 
 
 class ChunkDecoder:

@@ -20,6 +20,7 @@ from openclaw.agents.providers.base import (
     ModelRequest,
     ProviderError,
     StopReason,
+    ToolChoice,
     Usage,
     kind_of,
 )
@@ -35,11 +36,14 @@ class OpenAIResponsesProvider(StreamingProvider):
         body: dict[str, Any] = {"model": request.model, "input": items(request.messages), "stream": True, "store": False}
         if request.system:
             body["instructions"] = request.system
-        if request.tools and (model is None or model.supportsTools):
+        tools = self.tools(request, model)
+        if tools:
             body["tools"] = [
                 {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters}
-                for t in request.tools
+                for t in tools
             ]
+            if request.toolChoice is not None:
+                body["tool_choice"] = tool_choice(request.toolChoice)
         limit = self.maxTokens(request, model)
         if limit:
             body["max_output_tokens"] = limit
@@ -58,14 +62,21 @@ def items(history: tuple[Message, ...]) -> list[dict[str, Any]]:
         if m.role == "toolResult":
             out.append({"type": "function_call_output", "call_id": m.toolCallId, "output": m.content})
             continue
+        parts: list[dict[str, Any]] = []
         if m.content:
-            kind = "input_text" if m.role == "user" else "output_text"
-            out.append({"role": m.role, "content": [{"type": kind, "text": m.content}]})
+            parts.append({"type": "input_text" if m.role == "user" else "output_text", "text": m.content})
+        parts += [{"type": "input_image", "image_url": i.dataUrl()} for i in m.images]
+        if parts:
+            out.append({"role": m.role, "content": parts})
         out.extend(
             {"type": "function_call", "call_id": c.id, "name": c.name, "arguments": orjson.dumps(c.arguments).decode()}
             for c in m.toolCalls
         )
     return out
+
+
+def tool_choice(choice: ToolChoice) -> str | dict[str, Any]:
+    return {"type": "function", "name": choice.name} if choice.name is not None else choice.mode
 
 
 class EventDecoder:

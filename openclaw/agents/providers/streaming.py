@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from twisted.internet.defer import Deferred
 
 from openclaw.agents.models import ModelEntry, ProviderSettings
-from openclaw.agents.providers.base import Collector, Completion, EventSink, ModelRequest, StreamDecoder
+from openclaw.agents.providers.base import Collector, Completion, EventSink, ModelRequest, StreamDecoder, Tool
 from openclaw.agents.providers.http import ProviderHTTP
 
 
@@ -36,6 +36,11 @@ class StreamingProvider(ABC):
     def maxTokens(self, request: ModelRequest, model: ModelEntry | None) -> int | None:
         """The request's limit, else the model's, else the provider's."""
         return request.maxTokens or (model.maxTokens if model else None) or self.settings.maxTokens
+
+    @staticmethod
+    def tools(request: ModelRequest, model: ModelEntry | None) -> tuple[Tool, ...]:
+        """The request's tools, unless the model is configured without tool support."""
+        return request.tools if model is None or model.supportsTools else ()
 
     # -- what each API module provides
 

@@ -5,7 +5,9 @@ only the silent C{NO_REPLY} token (or nothing once the directives are gone) drop
 and each message's text capped (C{maxChars} over all its text, the cut marked in
 C{__openclaw.truncated}). Tool calls (C{{type:"toolCall", id, name, arguments}}) and
 tool results (C{role:"toolResult"}, C{toolCallId}, C{toolName}, C{isError}) pass
-through, their text capped likewise.
+through, their text capped likewise. Image parts (C{{type:"image", data, mimeType}})
+keep their data up to L{MAX_IMAGE_DATA} base64 characters; a bigger one shows as
+C{{type:"image", mimeType, omitted:true, bytes}} (history stays small enough to page).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from openclaw.agents.sessions.entry import TranscriptEntry
 #: The default cap on one message's text.
 MAX_CHARS = 8000
 SILENT_TOKEN = "NO_REPLY"
+#: The largest image data (base64 characters) history carries inline.
+MAX_IMAGE_DATA = 64 * 1024
 _DIRECTIVE = re.compile(r"\[\[\s*[a-z_]+(?:\s*:[^\]]*)?\s*\]\]", re.IGNORECASE)
 
 
@@ -40,6 +44,14 @@ def _clean(text: str, role: str) -> str:
     return _DIRECTIVE.sub("", text).strip() if role == "assistant" else text
 
 
+def _image(block: dict[str, Any]) -> dict[str, Any]:
+    data = block.get("data")
+    if not isinstance(data, str) or len(data) <= MAX_IMAGE_DATA:
+        return block
+    shown = {k: v for k, v in block.items() if k != "data"}
+    return {**shown, "omitted": True, "bytes": len(data) * 3 // 4 - data[-2:].count("=")}
+
+
 def _content(content: Any, role: str, budget: _Budget) -> Any:
     if isinstance(content, str):
         return budget.take(_clean(content, role))
@@ -49,6 +61,8 @@ def _content(content: Any, role: str, budget: _Budget) -> Any:
             text = _clean(block["text"], role)
             if text:
                 blocks.append({**block, "text": budget.take(text)})
+        elif isinstance(block, dict) and block.get("type") == "image":
+            blocks.append(_image(block))
         else:
             blocks.append(block)
     return blocks

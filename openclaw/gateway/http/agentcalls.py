@@ -5,7 +5,7 @@ What the OpenAI-compatible endpoints share on the way to an agent run
 - the agent-target C{model} contract (C{openclaw}, C{openclaw/<agentId>}, …) and the
   C{x-openclaw-agent-id} / C{x-openclaw-model} / C{x-openclaw-session-key} headers;
 - the session a request runs in (C{user} → a stable session, else a fresh one);
-- the caller's function tools and C{tool_choice};
+- the caller's function tools and C{tool_choice} (both reach the model);
 - a conversation turned into the run's one message (earlier turns as context);
 - L{HttpRun}: the run started through the runtime, followed in process, and
   aborted when the client goes away.
@@ -25,7 +25,7 @@ from twisted.internet.defer import Deferred
 from twisted.web.iweb import IRequest
 
 from openclaw.agents.models import ModelConfigError
-from openclaw.agents.providers.base import Tool
+from openclaw.agents.providers.base import Tool, ToolChoice
 from openclaw.agents.runs import Run, RunRequest
 from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.http.auth import BearerAuth, refuse
@@ -36,7 +36,7 @@ _AGENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.IGNORECASE)
 _TARGET_PREFIXES = ("openclaw/", "openclaw:", "agent:")
 _RESERVED_SESSIONS = ("subagent:", "cron:", "acp:")
 INVALID_MODEL = "Invalid `model`. Use `openclaw` or `openclaw/<agentId>`."
-#: What the run's message says when the current turn had no text of its own.
+#: What the run's message says when the current turn had no text of its own (its images go along).
 IMAGE_ONLY = "(the user sent only images)"
 HISTORY_HEADER = "[Conversation so far, for context]"
 CURRENT_HEADER = "[The message to answer now]"
@@ -167,30 +167,6 @@ def _session_key(request: IRequest, agentId: str, user: str | None, prefix: str)
 
 
 # function tools --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ToolChoice:
-    """C{auto} (the model decides), C{none} (no tools offered), C{required} (some call), or one tool by C{name}."""
-
-    mode: str = "auto"
-    name: str | None = None
-
-    def offered(self, tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
-        if self.mode == "none":
-            return ()
-        if self.name is not None:
-            return tuple(t for t in tools if t.name == self.name)
-        return tools
-
-    def unsatisfied(self, calls: Iterable[Any]) -> str | None:
-        """Why the calls the run made do not satisfy a required choice (None: they do, or none was required)."""
-        names = [c.name for c in calls]
-        if self.name is not None and self.name not in names:
-            return f"tool_choice required a {self.name} tool call, but the agent did not produce one"
-        if self.mode == "required" and not names:
-            return "tool_choice=required was not satisfied by the agent response"
-        return None
 
 
 def function_tools(raw: Any, definition: Callable[[dict[str, Any]], Any]) -> tuple[Tool, ...]:
@@ -337,12 +313,12 @@ class HttpRun:
         return self.run.whenDone()
 
 
-def new_run_request(runId: str, target: Target, runtime: Any, message: str, system: str, tools: tuple[Tool, ...],
-                    maxTokens: int | None, temperature: float | None) -> RunRequest:
+def new_run_request(runId: str, target: Target, runtime: Any, call: Any) -> RunRequest:
+    """The run of one validated call (a C{ChatCall} or C{ResponsesCall}: the fields both have)."""
     return RunRequest(
-        runId=runId, agentId=target.agentId, sessionKey=target.sessionKey, message=message, kind="agent",
-        queueMode=runtime.queueMode(None), model=target.model, extraSystemPrompt=system, clientTools=tools,
-        maxTokens=maxTokens, temperature=temperature,
+        runId=runId, agentId=target.agentId, sessionKey=target.sessionKey, message=call.message, kind="agent",
+        queueMode=runtime.queueMode(None), model=target.model, extraSystemPrompt=call.system, clientTools=call.tools,
+        toolChoice=call.choice, images=call.images, maxTokens=call.maxTokens, temperature=call.temperature,
     )
 
 

@@ -5,8 +5,10 @@ with C{data: [DONE]}.
 
 The client holds the conversation: system and developer messages become the run's
 extra system prompt, the latest user (or tool result) message is what the run
-answers, earlier turns go along as context. The caller's function tools are
-offered to the model; a call to one ends the run and comes back as C{tool_calls}.
+answers, earlier turns go along as context; the images (data URLs) of the latest
+user message go to the model with it. The caller's function tools and
+C{tool_choice} are passed to the model; a call to one ends the run and comes back
+as C{tool_calls}.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.web.iweb import IRequest
 
-from openclaw.agents.providers.base import Tool, ToolCall, Usage
+from openclaw.agents.providers.base import Image, Tool, ToolCall, Usage
 from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.http import agentcalls as A
 from openclaw.gateway.http.auth import BearerAuth
@@ -56,6 +58,8 @@ class ChatCall:
     choice: A.ToolChoice
     maxTokens: int | None
     temperature: float | None
+    #: The latest user message's images.
+    images: tuple[Image, ...] = ()
 
 
 # reading the request ----------------------------------------------------------------
@@ -80,11 +84,12 @@ def _image_urls(content: Any) -> list[Any]:
     return urls
 
 
-def check_images(urls: list[Any], limits: ImageLimits) -> None:
+def check_images(urls: list[Any], limits: ImageLimits) -> tuple[Image, ...]:
     """The latest user message's images: base64 data URLs of allowed types within the size limits."""
     if len(urls) > MAX_IMAGE_PARTS:
         raise A.InvalidRequest(INVALID_IMAGE)
     total = 0
+    images = []
     for url in urls:
         if not isinstance(url, str) or not url.startswith("data:"):
             raise A.InvalidRequest(INVALID_IMAGE)  # URL sources are not fetched by this gateway
@@ -100,6 +105,8 @@ def check_images(urls: list[Any], limits: ImageLimits) -> None:
             base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
             raise A.InvalidRequest(INVALID_IMAGE) from None
+        images.append(Image(mime.lower(), data))
+    return tuple(images)
 
 
 def _call_summary(calls: Any) -> str:
@@ -111,14 +118,14 @@ def _call_summary(calls: Any) -> str:
     return "\n".join(lines)
 
 
-def conversation(messages: Any, images: ImageLimits) -> tuple[str, str]:
-    """The run's message and extra system prompt from C{messages}; checks the latest user message's images."""
+def conversation(messages: Any, limits: ImageLimits) -> tuple[str, str, tuple[Image, ...]]:
+    """The run's message, extra system prompt and images (the latest user message's, checked) from C{messages}."""
     if not isinstance(messages, list):
         raise A.InvalidRequest("messages: expected an array")
     system: list[str] = []
     entries: list[A.Entry] = []
     lastUser = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"), default=-1)
-    hasImages = False
+    images: tuple[Image, ...] = ()
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             raise A.InvalidRequest(f"messages.{i}: expected an object with a role")
@@ -128,10 +135,8 @@ def conversation(messages: Any, images: ImageLimits) -> tuple[str, str]:
                 system.append(text)
         elif role == "user":
             if i == lastUser:
-                urls = _image_urls(m.get("content"))
-                check_images(urls, images)
-                hasImages = bool(urls)
-                text = text or (A.IMAGE_ONLY if urls else "")
+                images = check_images(_image_urls(m.get("content")), limits)
+                text = text or (A.IMAGE_ONLY if images else "")
             if text:
                 entries.append(A.Entry("user", "User", text))
         elif role == "assistant":
@@ -141,9 +146,9 @@ def conversation(messages: Any, images: ImageLimits) -> tuple[str, str]:
         elif role in ("tool", "function"):
             ref = m.get("tool_call_id") if role == "tool" else m.get("name")
             entries.append(A.Entry("tool", f"Tool {ref}" if isinstance(ref, str) and ref else "Tool", text))
-    if not any(e.role in ("user", "tool") for e in entries) and not hasImages:
+    if not any(e.role in ("user", "tool") for e in entries):
         raise A.InvalidRequest(MISSING_USER)
-    return A.conversation_message(entries), "\n\n".join(system)
+    return A.conversation_message(entries), "\n\n".join(system), images
 
 
 def _token_cap(body: dict[str, Any], name: str) -> int | None:
@@ -187,7 +192,7 @@ def _sampling(body: dict[str, Any]) -> None:
             raise A.InvalidRequest("Invalid response_format: response_format.type must be text, json_object, or json_schema")
 
 
-def parse(body: dict[str, Any], images: ImageLimits) -> ChatCall:
+def parse(body: dict[str, Any], limits: ImageLimits) -> ChatCall:
     """A request body as a L{ChatCall}. @raise InvalidRequest: with the message of §4.5."""
     model = body.get("model", "openclaw")
     if not isinstance(model, str) or not model.strip():
@@ -199,7 +204,7 @@ def parse(body: dict[str, Any], images: ImageLimits) -> ChatCall:
         choice = A.tool_choice(body.get("tool_choice"), tools, lambda c: (c.get("function") or {}).get("name"))
     except ValueError as e:
         raise A.InvalidRequest(f"Invalid tools/tool_choice: {e}") from None
-    message, system = conversation(body.get("messages"), images)
+    message, system, images = conversation(body.get("messages"), limits)
     options = body.get("stream_options")
     user = body.get("user")
     stream = body.get("stream") is True
@@ -207,7 +212,7 @@ def parse(body: dict[str, Any], images: ImageLimits) -> ChatCall:
         model=model, stream=stream, includeUsage=stream and isinstance(options, dict) and options.get("include_usage") is True,
         user=user if isinstance(user, str) and user.strip() else None, message=message, system=system,
         tools=choice.offered(tools), choice=choice, maxTokens=maxTokens,
-        temperature=float(body["temperature"]) if body.get("temperature") is not None else None,
+        temperature=float(body["temperature"]) if body.get("temperature") is not None else None, images=images,
     )
 
 
@@ -264,9 +269,7 @@ class ChatCompletions:
         except A.InvalidRequest as e:
             return e.answer(request)
         runId = f"chatcmpl_{uuid.uuid4()}"
-        run = A.HttpRun(runtime, request, A.new_run_request(
-            runId, target, runtime, call.message, call.system, call.tools, call.maxTokens, call.temperature,
-        ))
+        run = A.HttpRun(runtime, request, A.new_run_request(runId, target, runtime, call))
         created = int(self._reactor.seconds())
         if call.stream:
             return await _Stream(request, run, call, created).play()

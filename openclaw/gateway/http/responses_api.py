@@ -6,7 +6,7 @@ C{data:} lines) ending with C{data: [DONE]}.
 C{instructions}, system/developer items and the text of attached files form the
 run's extra system prompt (file text fenced as untrusted content); the latest user
 item or C{function_call_output} is what the run answers, earlier items go along as
-context. C{previous_response_id} continues that response's session when the agent
+context; the images of the latest user item go to the model with it. C{previous_response_id} continues that response's session when the agent
 and the session header agree (remembered in memory, bounded, for a while).
 """
 
@@ -24,7 +24,7 @@ from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.web.iweb import IRequest
 
-from openclaw.agents.providers.base import Tool, Usage
+from openclaw.agents.providers.base import Image, Tool, Usage
 from openclaw.agents.turn import RunOutcome
 from openclaw.gateway.http import agentcalls as A
 from openclaw.gateway.http.auth import BearerAuth
@@ -51,6 +51,8 @@ class ResponsesCall:
     choice: A.ToolChoice
     maxTokens: int | None
     temperature: float | None
+    #: The latest user item's images.
+    images: tuple[Image, ...] = ()
 
 
 # reading the request ----------------------------------------------------------------
@@ -94,37 +96,58 @@ def file_text(part: dict[str, Any], limits: FileLimits) -> str:
             f'<<<END_EXTERNAL_UNTRUSTED_CONTENT id="{fence}">>>')
 
 
+def image_source(part: dict[str, Any]) -> Any:
+    """
+    An C{input_image}'s source: OpenResponses' C{source}, or the OpenAI form, an
+    C{image_url} (a base64 C{data:} URL reads as a base64 source, any other URL as a URL source).
+    """
+    url = part.get("image_url")
+    if "source" in part or not isinstance(url, str):
+        return part.get("source")
+    if not url.startswith("data:"):
+        return {"type": "url", "url": url}
+    meta, _, data = url[5:].partition(",")
+    mime, *params = meta.split(";")
+    return {"type": "base64", "media_type": mime, "data": data} if "base64" in params else {"media_type": mime}
+
+
 class _Reader:
-    """Folds C{input} items into conversation entries, system text and attached files."""
+    """
+    Folds C{input} items into conversation entries, system text, attached files
+    and the images of the latest user item (a top-level C{input_image} item joins
+    the user item before it).
+    """
 
     def __init__(self, settings: ResponsesSettings) -> None:
         self._settings = settings
         self.entries: list[A.Entry] = []
         self.system: list[str] = []
         self.files: list[str] = []
-        self.images = 0
+        self.images: list[Image] = []
 
-    def _parts(self, content: Any) -> str:
+    def _parts(self, content: Any) -> tuple[str, list[Image]]:
         if isinstance(content, str):
-            return content
-        texts = []
+            return content, []
+        texts, images = [], []
         for part in content if isinstance(content, list) else ():
             if not isinstance(part, dict):
                 continue
             if part.get("type") in _TEXT_PARTS and isinstance(part.get("text"), str):
                 texts.append(part["text"])
             else:
-                self._attachment(part)
-        return "\n".join(texts)
+                images += self._attachment(part)
+        return "\n".join(texts), images
 
-    def _attachment(self, part: dict[str, Any]) -> None:
+    def _attachment(self, part: dict[str, Any]) -> list[Image]:
+        """An image part as the image it carries; a file part's text goes to C{files}."""
         kind = part.get("type")
         if kind == "input_image":
-            images: ImageLimits = self._settings.images
-            _decoded(part.get("source"), images.maxBytes, images.allowedMimes, "input_image")
-            self.images += 1
-        elif kind == "input_file":
+            limits: ImageLimits = self._settings.images
+            mime, raw = _decoded(image_source(part), limits.maxBytes, limits.allowedMimes, "input_image")
+            return [Image(mime.split(";")[0].strip().lower(), base64.b64encode(raw).decode())]
+        if kind == "input_file":
             self.files.append(file_text(part, self._settings.files))
+        return []
 
     def item(self, item: Any) -> None:
         if not isinstance(item, dict):
@@ -132,12 +155,14 @@ class _Reader:
         kind = item.get("type", "message")
         if kind == "message":
             role = item.get("role")
-            text = self._parts(item.get("content")).strip()
+            text, images = self._parts(item.get("content"))
+            text = text.strip()
             if role in ("system", "developer"):
                 if text:
                     self.system.append(text)
             elif role == "user":
-                text = text or (A.IMAGE_ONLY if self.images else "")
+                self.images = images
+                text = text or (A.IMAGE_ONLY if images else "")
                 if text:
                     self.entries.append(A.Entry("user", "User", text))
             elif role == "assistant" and text:
@@ -152,7 +177,7 @@ class _Reader:
                 f"(called tool {item.get('name')} as {item.get('call_id')} with {item.get('arguments')})",
             ))
         elif kind in ("input_image", "input_file"):
-            self._attachment(item)
+            self.images += self._attachment(item)
 
 
 def parse(body: dict[str, Any], settings: ResponsesSettings) -> ResponsesCall:
@@ -191,7 +216,7 @@ def parse(body: dict[str, Any], settings: ResponsesSettings) -> ResponsesCall:
         previous=previous if isinstance(previous, str) and previous else None,
         message=A.conversation_message(reader.entries), system="\n\n".join(system + reader.system + reader.files),
         tools=choice.offered(tools), choice=choice, maxTokens=maxTokens,
-        temperature=float(temperature) if temperature is not None else None,
+        temperature=float(temperature) if temperature is not None else None, images=tuple(reader.images),
     )
 
 
@@ -308,9 +333,7 @@ class ResponsesApi:
             return e.answer(request)
         runtime = self._hub.agents
         responseId = f"resp_{uuid.uuid4()}"
-        run = A.HttpRun(runtime, request, A.new_run_request(
-            responseId, target, runtime, call.message, call.system, call.tools, call.maxTokens, call.temperature,
-        ))
+        run = A.HttpRun(runtime, request, A.new_run_request(responseId, target, runtime, call))
         self._remember(responseId, target, request)
         identity = _Identity(responseId, int(self._reactor.seconds()), call.model)
         if call.stream:

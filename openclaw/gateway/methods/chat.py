@@ -7,7 +7,8 @@ C{chat.history} and C{chat.startup}.
 C{chat.send} understands C{/stop} (stop what runs in the session), C{/new} and
 C{/reset} (reset the session; the rest of the message, or a greeting, is the new
 session's first run), and C{deliver: true} (the reply also goes to the session's
-last channel route, when it has one).
+last channel route, when it has one). Image C{attachments}
+(C{{type:"image", mimeType, content:<base64>}}) go with the message to the model.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from openclaw.gateway.methods import CallContext, MethodRegistry
 from openclaw.gateway.methods.delivery import DeliveryError, deliver, resolve
 from openclaw.gateway.methods.targets import params_schema, resolve_target
 from openclaw.agents.outbound import post_to_session
+from openclaw.agents.providers.base import Image
 from openclaw.agents.runevents import TOOL_EVENTS
 from openclaw.agents.sessions.defaults import session_defaults
 from openclaw.agents.sessions.display import MAX_CHARS, display_message, history_messages
@@ -38,6 +40,8 @@ _NONEMPTY = {"type": "string", "minLength": 1}
 
 #: The stop command: aborts what runs in the session instead of starting a run.
 STOP_COMMAND = "/stop"
+#: The largest image attachment (decoded), as OpenClaw advertises it (C{policy.attachments.maxImageBytes}).
+MAX_IMAGE_BYTES = 6 * 1024 * 1024
 
 _log = Logger(namespace="gateway/chat")
 
@@ -84,6 +88,36 @@ INJECT_PARAMS = params_schema(
 )
 
 
+def image_attachments(attachments: list[Any]) -> tuple[Image, ...]:
+    """
+    C{chat.send}'s attachments as images: each C{{type:"image", mimeType:"image/…",
+    content:<base64 or a base64 data URL>}} of at most L{MAX_IMAGE_BYTES}.
+
+    @raise GatewayError: an attachment that is not such an image.
+    """
+    images = []
+    for i, attachment in enumerate(attachments):
+        where = f"invalid chat.send params: attachments.{i}"
+        if not isinstance(attachment, dict) or attachment.get("type", "image") != "image":
+            raise GatewayError(INVALID_REQUEST, f"{where}: only image attachments are supported")
+        mime, content = attachment.get("mimeType"), attachment.get("content")
+        if not isinstance(content, str) or not content:
+            raise GatewayError(INVALID_REQUEST, f"{where}: content must be base64 image data")
+        if content.startswith("data:"):
+            meta, _, content = content[5:].partition(",")
+            mime = mime or meta.split(";")[0]
+        if not isinstance(mime, str) or not mime.lower().startswith("image/"):
+            raise GatewayError(INVALID_REQUEST, f"{where}: mimeType must be an image type")
+        try:
+            size = len(base64.b64decode(content, validate=True))
+        except (binascii.Error, ValueError):
+            raise GatewayError(INVALID_REQUEST, f"{where}: content is not base64") from None
+        if size > MAX_IMAGE_BYTES:
+            raise GatewayError(INVALID_REQUEST, f"{where}: larger than {MAX_IMAGE_BYTES} bytes")
+        images.append(Image(mime.lower(), content))
+    return tuple(images)
+
+
 def register(registry: MethodRegistry, tree, shell) -> None:
     runtime = tree.agents
 
@@ -93,18 +127,20 @@ def register(registry: MethodRegistry, tree, shell) -> None:
         if message.strip().lower() == STOP_COMMAND:
             runIds = runtime.runs.abort(key, None, "stop")
             return {"ok": True, "aborted": bool(runIds), "runIds": runIds}
-        if not message.strip():
+        images = image_attachments(params.get("attachments") or [])
+        if not message.strip() and not images:
             raise GatewayError(INVALID_REQUEST, "invalid chat.send params: message must not be empty")
         command = reset_command(message)
         if command is not None and runtime.runs.get(params["idempotencyKey"]) is None:
             return runtime.resetSession(agentId, key, command[0]).addCallback(
-                lambda _: start(params, ctx, agentId, key, run_message(command[1])))
-        return start(params, ctx, agentId, key, message)
+                lambda _: start(params, ctx, agentId, key, run_message(command[1]), images))
+        return start(params, ctx, agentId, key, message, images)
 
-    def start(params: dict, ctx: CallContext, agentId: str, key: str, message: str) -> dict[str, Any]:
+    def start(params: dict, ctx: CallContext, agentId: str, key: str, message: str,
+              images: tuple[Image, ...]) -> dict[str, Any]:
         timeoutMs = params.get("timeoutMs")
         run, created = runtime.start(RunRequest(
-            runId=params["idempotencyKey"], agentId=agentId, sessionKey=key, message=message, kind="chat",
+            runId=params["idempotencyKey"], agentId=agentId, sessionKey=key, message=message, kind="chat", images=images,
             queueMode=runtime.queueMode(params.get("queueMode"), params.get("originatingChannel")),
             timeoutSeconds=None if timeoutMs is None else timeoutMs / 1000,
         ))

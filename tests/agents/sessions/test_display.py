@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openclaw.agents.sessions.display import history_messages
+from openclaw.agents.sessions.display import MAX_IMAGE_DATA, history_messages
 from openclaw.agents.sessions.entry import TranscriptEntry
 
 
@@ -55,3 +55,13 @@ def test_reset_markers_show():
     marker = TranscriptEntry("r", None, 1, 5, "reset", {"role": "system", "content": [{"type": "text", "text": "Reset"}]})
     (shown,) = history_messages([marker])
     assert shown["__openclaw"] == {"id": "r", "seq": 1, "kind": "reset"}
+
+
+def test_small_images_keep_their_data_and_big_ones_show_only_their_size():
+    small = {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}
+    big = {"type": "image", "data": "A" * (MAX_IMAGE_DATA + 4), "mimeType": "image/jpeg"}
+    (shown,) = history_messages(entries({"role": "user", "content": [{"type": "text", "text": "look"}, small, big]}))
+    assert shown["content"] == [
+        {"type": "text", "text": "look"}, small,
+        {"type": "image", "mimeType": "image/jpeg", "omitted": True, "bytes": (MAX_IMAGE_DATA + 4) * 3 // 4},
+    ]
