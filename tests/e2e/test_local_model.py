@@ -121,7 +121,10 @@ async def test_a_gateway_answers_an_agent_run_with_the_local_models_streamed_rep
     events = [f["payload"] for f in client.events if f["event"] == "agent" and f["payload"]["runId"] == "local-1"]
     assert events[1]["data"] == {"phase": "model", "provider": "local", "model": MODEL_ID}
     deltas = [e["data"]["delta"] for e in events if e["stream"] == "assistant"]
-    assert len(deltas) > 1 and "".join(deltas) == reply["text"] and reply["text"].strip()
+    # How many deltas depends on timing (the gateway coalesces what arrived within 75 ms;
+    # a gateway starved of CPU may read the whole reply at once): the provider test above
+    # shows the model streams token by token.
+    assert deltas and "".join(deltas) == reply["text"] and reply["text"].strip()
     assert (events[-1]["stream"], events[-1]["data"]["phase"]) == ("lifecycle", "end")
     usage = final["result"]["meta"]["agentMeta"]["usage"]
     assert usage["input"] > 0 and 0 < usage["output"] <= REPLY_TOKENS
