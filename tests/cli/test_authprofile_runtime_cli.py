@@ -18,6 +18,7 @@ from openclaw.config.authprofiles import store_path
 from tests.agents.runs.conftest import text_reply
 from tests.agents.upstream import FakeUpstream, base_url, serve
 from tests.conftest import TOKEN, write_config
+from tests.support.secretsloop import run_cli
 
 OPS_OLD = "sk-ops-profile-plaintext-8c1d4e"
 OPS_NEW = "sk-ops-profile-from-file-2b7f90"
@@ -50,12 +51,6 @@ def test_audit_reports_a_provider_ref_that_an_auth_profile_shadows(capsys, envir
         "code": "REF_SHADOWED", "file": environ["OPENCLAW_CONFIG_PATH"], "jsonPath": "models.providers.openai.apiKey",
         "message": "the ref is shadowed: an auth profile of provider openai holds a credential, and runs use it first",
     }]
-
-
-async def _cli(launcher, gw, env, *args: str):
-    child = launcher.openclaw(gw, *args, env=env, name=" ".join(args[:2]))
-    code = await child.exited(timeout=60)
-    return code, child
 
 
 @pytest_twisted.ensureDeferred
@@ -103,17 +98,17 @@ async def _applied_profile(launcher, ports, upstream, base) -> None:
                      "ref": {"source": "file", "provider": "vault", "id": "/ops"}}],
     }))
     mark = gateway.mark()
-    code, applied = await _cli(launcher, gw, env, "secrets", "apply", "--from", str(plan))
+    code, applied = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan))
     assert code == 0, applied.describe()
     assert json.loads(store.read_text())["profiles"] == {"fakeup:ops": {
         "type": "api_key", "provider": "fakeup", "keyRef": {"source": "file", "provider": "vault", "id": "/ops"}}}
     await gateway.line(r"config hot reload applied \(secrets", "stdout", since=mark)
-    code, clean = await _cli(launcher, gw, env, "secrets", "audit", "--check")
+    code, clean = await run_cli(launcher, gw, env, "secrets", "audit", "--check")
     assert code == 0, clean.describe()
     assert await run("ops", "r-3") == f"Bearer {OPS_NEW}"
 
     vaultFile.write_text(json.dumps({"ops": OPS_ROTATED}))  # the ref's value moves: the next reload reads it
-    code, reloaded = await _cli(launcher, gw, env, "secrets", "reload")
+    code, reloaded = await run_cli(launcher, gw, env, "secrets", "reload")
     assert code == 0, reloaded.describe()
     assert await run("ops", "r-4") == f"Bearer {OPS_ROTATED}"
 

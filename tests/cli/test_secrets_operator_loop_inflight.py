@@ -22,8 +22,7 @@ from twisted.internet.defer import Deferred
 from tests.agents.runs.conftest import text_reply
 from tests.agents.runs.test_lanes import gated_reply
 from tests.agents.upstream import FakeUpstream, base_url, serve
-from tests.e2e.processes import OPENCLAW
-from tests.support.terminal import spawn_terminal
+from tests.support.secretsloop import plan_in_terminal, run_cli
 
 ENV_OLD = "sk-envup-plaintext-old-7f3e2d1c0b"
 ENV_NEW = "sk-envup-from-env-ref-new-4a5b6c"
@@ -39,12 +38,6 @@ def provider(base: str, key: str, model: str) -> dict:
     # a long idle watchdog: the held run waits for the whole loop on a busy machine
     return {"baseUrl": f"{base}/v1", "api": "openai-completions", "apiKey": key, "timeoutSeconds": 600,
             "models": [{"id": model}]}
-
-
-async def _run(launcher, gw, env, *args: str):
-    child = launcher.openclaw(gw, *args, env=env, name=" ".join(args[:2]))
-    code = await child.exited(timeout=60)
-    return code, child
 
 
 @pytest_twisted.ensureDeferred
@@ -84,59 +77,38 @@ async def _loop(launcher, ports, reactor, upstream, base) -> None:
     assert first.headers["authorization"] == f"Bearer {ENV_OLD}"
 
     # 1. audit --check: the two plaintext keys
-    code, audit = await _run(launcher, gw, env, "secrets", "audit", "--check")
+    code, audit = await run_cli(launcher, gw, env, "secrets", "audit", "--check")
     assert code == 1, audit.describe()
     assert audit.stdout.splitlines()[0] == "Secrets audit: findings. plaintext=2, unresolved=0, shadowed=0, legacy=0."
     outputs.append(audit.stdout + audit.stderr)
 
     # 2. configure --plan-out in a terminal: a file provider, envup → env, fileup → file
     plan = gw.root / "plan.json"
-    term = spawn_terminal(reactor, [OPENCLAW, "secrets", "configure", "--plan-out", str(plan)], env, gw.root)
-    launcher.children.append(term)
-    await term.answer("Add or replace a provider? (y/n) [n]: ", "y")
-    await term.answer("Provider alias: ", "vault")
-    await term.answer("Source (env/file/exec) [file]: ", "file")
-    await term.answer("File path [", str(vaultFile))
-    await term.answer("Mode (json/singleValue) [json]: ", "")
-    await term.answer("Add or replace a provider? (y/n) [n]: ", "n")
-    await term.expect("models.providers.envup.apiKey holds a plaintext value.")
-    await term.answer("Move it to a SecretRef? (y/n) [y]: ", "y")
-    await term.answer("Source (env/file/exec) [env]: ", "env")
-    await term.answer("Provider alias [default]: ", "")
-    await term.answer("Id [ENVUP_API_KEY]: ", "")
-    await term.expect("models.providers.fileup.apiKey holds a plaintext value.")
-    await term.answer("Move it to a SecretRef? (y/n) [y]: ", "y")
-    await term.answer("Source (env/file/exec) [env]: ", "file")
-    await term.answer("Provider alias [vault]: ", "")
-    await term.answer("Id [/models/providers/fileup/apiKey]: ", "/fileup")
-    await term.expect("Preflight: 2 ref(s) resolved.")
-    await term.expect(f"Plan saved to {plan}")
-    assert await term.exited(timeout=60) == 0, term.describe()
-    outputs.append(term.stdout)
+    outputs.append(await plan_in_terminal(reactor, launcher, gw, env, plan, vaultFile, "envup", "ENVUP_API_KEY", "fileup", "/fileup"))
     configBefore = gw.configPath.read_text()
 
     # 3. apply --dry-run: every check, nothing written
-    code, dry = await _run(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--dry-run")
+    code, dry = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--dry-run")
     assert code == 0, dry.describe()
     assert "Nothing was written." in dry.stdout and gw.configPath.read_text() == configBefore
     outputs.append(dry.stdout + dry.stderr)
 
     # 4. apply: the config holds the refs; the running gateway takes it hot
     mark = gateway.mark()
-    code, applied = await _run(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--json")
+    code, applied = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--json")
     assert code == 0, applied.describe()
     assert json.loads(applied.stdout)["changedFiles"] == [str(gw.configPath)]
     outputs.append(applied.stdout + applied.stderr)
     await gateway.line(r"config hot reload applied \(.*models\.providers\.fileup\.apiKey", "stdout", since=mark)
 
     # 5. audit --check: clean
-    code, clean = await _run(launcher, gw, env, "secrets", "audit", "--check")
+    code, clean = await run_cli(launcher, gw, env, "secrets", "audit", "--check")
     assert code == 0, clean.describe()
     assert clean.stdout.splitlines()[0] == "Secrets audit: clean. plaintext=0, unresolved=0, shadowed=0, legacy=0."
     outputs.append(clean.stdout + clean.stderr)
 
     # 6. secrets reload
-    code, reloaded = await _run(launcher, gw, env, "secrets", "reload")
+    code, reloaded = await run_cli(launcher, gw, env, "secrets", "reload")
     assert code == 0, reloaded.describe()
     assert reloaded.stdout == "Secrets reloaded.\n"
     outputs.append(reloaded.stdout + reloaded.stderr)

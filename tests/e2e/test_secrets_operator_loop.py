@@ -14,20 +14,13 @@ import os
 
 import pytest_twisted
 
-from tests.e2e.processes import OPENCLAW
-from tests.support.terminal import spawn_terminal
+from tests.support.secretsloop import plan_in_terminal, run_cli
 
 OPENAI = "sk-openai-plaintext-loop-0a9b8c7d6e5f4a3b"
 LOCAL = "sk-local-plaintext-loop-f0e1d2c3b4a59687"
 GATEWAY_TOKEN = "loop-gateway-token-0123456789abcdef0123"
 ENV_REF = {"source": "env", "provider": "default", "id": "OPENAI_API_KEY"}
 FILE_REF = {"source": "file", "provider": "vault", "id": "/models/local"}
-
-
-async def _run(launcher, gw, env, *args: str):
-    child = launcher.openclaw(gw, *args, env=env, name=" ".join(args[:2]))
-    code = await child.exited(timeout=60)
-    return code, child
 
 
 @pytest_twisted.ensureDeferred
@@ -53,47 +46,25 @@ async def test_the_operator_loop_moves_model_keys_to_env_and_file_refs(launcher,
     outputs = []
 
     # 1. audit --check: the plaintext keys are findings
-    code, audit = await _run(launcher, gw, env, "secrets", "audit", "--check")
+    code, audit = await run_cli(launcher, gw, env, "secrets", "audit", "--check")
     assert code == 1, audit.describe()
     assert audit.stdout.splitlines()[0] == "Secrets audit: findings. plaintext=3, unresolved=0, shadowed=0, legacy=0."
     outputs.append(audit.stdout + audit.stderr)
 
     # 2. configure --plan-out, answered in a terminal
     plan = gw.root / "plan.json"
-    argv = [OPENCLAW, "secrets", "configure", "--plan-out", str(plan)]
-    term = spawn_terminal(reactor, argv, env, gw.root)
-    launcher.children.append(term)
-    await term.answer("Add or replace a provider? (y/n) [n]: ", "y")
-    await term.answer("Provider alias: ", "vault")
-    await term.answer("Source (env/file/exec) [file]: ", "file")
-    await term.answer("File path [", str(vaultFile))
-    await term.answer("Mode (json/singleValue) [json]: ", "")
-    await term.answer("Add or replace a provider? (y/n) [n]: ", "n")
-    await term.expect("models.providers.openai.apiKey holds a plaintext value.")
-    await term.answer("Move it to a SecretRef? (y/n) [y]: ", "y")
-    await term.answer("Source (env/file/exec) [env]: ", "env")
-    await term.answer("Provider alias [default]: ", "")
-    await term.answer("Id [OPENAI_API_KEY]: ", "")
-    await term.expect("models.providers.local.apiKey holds a plaintext value.")
-    await term.answer("Move it to a SecretRef? (y/n) [y]: ", "y")
-    await term.answer("Source (env/file/exec) [env]: ", "file")
-    await term.answer("Provider alias [vault]: ", "")
-    await term.answer("Id [/models/providers/local/apiKey]: ", "/models/local")
-    await term.expect("Preflight: 2 ref(s) resolved.")
-    await term.expect(f"Plan saved to {plan}")
-    assert await term.exited(timeout=60) == 0, term.describe()
-    outputs.append(term.stdout)
+    outputs.append(await plan_in_terminal(reactor, launcher, gw, env, plan, vaultFile, "openai", "OPENAI_API_KEY", "local", "/models/local"))
     configBefore = gw.configPath.read_text()
 
     # 3. apply --dry-run: checked, nothing written
-    code, dry = await _run(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--dry-run")
+    code, dry = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--dry-run")
     assert code == 0, dry.describe()
     assert "Nothing was written." in dry.stdout and gw.configPath.read_text() == configBefore
     outputs.append(dry.stdout + dry.stderr)
 
     # 4. apply: the config holds refs, the dotenv line is gone; the gateway takes it hot
     mark = gateway.mark()
-    code, applied = await _run(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--json")
+    code, applied = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--json")
     assert code == 0, applied.describe()
     report = json.loads(applied.stdout)
     assert report["changedFiles"] == [str(gw.configPath), str(gw.stateDir / ".env")]
@@ -102,13 +73,13 @@ async def test_the_operator_loop_moves_model_keys_to_env_and_file_refs(launcher,
     await gateway.line(r"config hot reload applied \(.*models\.providers\.local\.apiKey", "stdout", since=mark)
 
     # 5. audit --check: clean
-    code, clean = await _run(launcher, gw, env, "secrets", "audit", "--check")
+    code, clean = await run_cli(launcher, gw, env, "secrets", "audit", "--check")
     assert code == 0, clean.describe()
     assert clean.stdout.splitlines()[0] == "Secrets audit: clean. plaintext=0, unresolved=0, shadowed=0, legacy=0."
     outputs.append(clean.stdout + clean.stderr)
 
     # 6. secrets reload against the running gateway
-    code, reloaded = await _run(launcher, gw, env, "secrets", "reload")
+    code, reloaded = await run_cli(launcher, gw, env, "secrets", "reload")
     assert code == 0, reloaded.describe()
     assert reloaded.stdout == "Secrets reloaded.\n"
     outputs.append(reloaded.stdout + reloaded.stderr)
@@ -124,11 +95,11 @@ async def test_the_operator_loop_moves_model_keys_to_env_and_file_refs(launcher,
     # from now on each reload reads the file ref: without its value the reload fails
     # (last-known-good stays), with it back the reload recovers
     vaultFile.write_text(json.dumps({"models": {}}))
-    code, failed = await _run(launcher, gw, env, "secrets", "reload")
+    code, failed = await run_cli(launcher, gw, env, "secrets", "reload")
     assert code == 1
     await gateway.line(r"secrets\.reload failed: .*models\.providers\.local\.apiKey could not be resolved", "stdout")
     vaultFile.write_text(json.dumps({"models": {"local": LOCAL}}))
-    code, recovered = await _run(launcher, gw, env, "secrets", "reload")
+    code, recovered = await run_cli(launcher, gw, env, "secrets", "reload")
     assert code == 0, recovered.describe()
     outputs += [failed.stdout + failed.stderr, recovered.stdout + recovered.stderr]
     assert (await session.call("health"))["ok"] is True
