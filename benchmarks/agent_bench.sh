@@ -89,29 +89,6 @@ provider_config() {  # the provider block both gateways get, as JSON
     "$UPSTREAM" "$MAX_CONCURRENT"
 }
 
-start_gateway() {  # kind port -> PID (a fresh state directory each time)
-  local kind="$1" port="$2" home="$WORK/$1-$2" i
-  mkdir -p "$home/home" "$home/state"
-  if [ "$kind" = ours ]; then
-    printf '{"gateway":{"mode":"local","auth":{"token":"%s"}},"logging":{"file":"%s"},%s}\n' \
-      "$TOKEN" "$home/file.log" "$(provider_config)" > "$home/openclaw.json"
-    env HOME="$home/home" OPENCLAW_STATE_DIR="$home/state" OPENCLAW_CONFIG_PATH="$home/openclaw.json" \
-      "$OURS_BIN" gateway --port "$port" >>"$OUT/ours-gateway.log" 2>&1 &
-    PID=$!
-  else
-    # anchor-openclaw.sh merges its own settings (token, port, the same provider) into this file
-    mkdir -p "$home/home/.openclaw-dev"
-    printf '{%s}\n' "$(provider_config)" > "$home/home/.openclaw-dev/openclaw.json"
-    local lines
-    lines="$("$BENCH/anchor-openclaw.sh" --port "$port" --token "$TOKEN" --upstream-port "$UP_PORT" \
-      --home "$home/home")" || { log "anchor did not start"; return 1; }
-    PID="$(echo "$lines" | sed -n 's/^GATEWAY_PID=//p')"
-  fi
-  for i in $(seq 1 600); do listening "$port" && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  listening "$port" || { log "$kind did not listen on $port"; return 1; }
-  sleep 2
-}
-
 serves_chat() {  # port: does the gateway answer /v1/chat/completions (anything but 404/405)?
   local code
   code="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
@@ -133,7 +110,7 @@ for r in $(seq 1 "$ROUNDS"); do
   for kind in $KINDS; do
     port="$(free_port)"
     log "== round $r: $kind on port $port (agent, chat-stream)"
-    if start_gateway "$kind" "$port"; then
+    if start_gateway "$kind" "$port" "$(provider_config)"; then
       "${AGENT[@]}" --url "ws://127.0.0.1:$port" --pid "$PID" --label "$kind" --reps "$REPS" --conc "$CONC" \
         --tokens "$TOKENS" --json "$OUT/$kind-agent-r$r.json" agent >/dev/null 2>>"$OUT/harness.log" \
         || log "agent scenario failed (see harness.log)"
@@ -149,7 +126,7 @@ for r in $(seq 1 "$ROUNDS"); do
     [ "$DO_RSS" = 1 ] || continue
     port="$(free_port)"
     log "== round $r: $kind on port $port (rss)"
-    if start_gateway "$kind" "$port"; then
+    if start_gateway "$kind" "$port" "$(provider_config)"; then
       "${AGENT[@]}" --url "ws://127.0.0.1:$port" --pid "$PID" --label "$kind" --sessions "$SESSIONS" \
         --seed-max-s "$SEED_MAX_S" --json "$OUT/$kind-rss-r$r.json" rss >/dev/null 2>>"$OUT/harness.log" \
         || log "rss scenario failed (see harness.log)"

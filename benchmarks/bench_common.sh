@@ -1,5 +1,6 @@
 # Shell functions the benchmark scripts share; source it after PY (the benchmark
-# Python) and, for start_fake_upstream, BENCH (the shared harness dir) and log() are set.
+# Python) is set. start_fake_upstream and start_gateway also use BENCH (the shared
+# harness dir), log(), and start_gateway WORK, OUT, TOKEN, OURS_BIN and UP_PORT.
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -22,4 +23,26 @@ start_fake_upstream() {  # $1: its log file; sets UP_PORT, UPSTREAM and UP_PID
   UP_PID=$!
   for _ in $(seq 1 100); do listening "$UP_PORT" && break; sleep 0.1; done
   listening "$UP_PORT" || { log "the fake upstream did not start"; exit 1; }
+}
+
+start_gateway() {  # kind port provider-json [more gateway keys for ours] -> PID (fresh state each time)
+  local kind="$1" port="$2" provider="$3" more="${4:-}" home="$WORK/$1-$2" i lines
+  mkdir -p "$home/home" "$home/state"
+  if [ "$kind" = ours ]; then
+    printf '{"gateway":{"mode":"local","auth":{"token":"%s"}%s},"logging":{"file":"%s"},%s}\n' \
+      "$TOKEN" "$more" "$home/file.log" "$provider" > "$home/openclaw.json"
+    env HOME="$home/home" OPENCLAW_STATE_DIR="$home/state" OPENCLAW_CONFIG_PATH="$home/openclaw.json" \
+      "$OURS_BIN" gateway --port "$port" >>"$OUT/ours-gateway.log" 2>&1 &
+    PID=$!
+  else
+    # anchor-openclaw.sh merges its own settings (token, port, chatCompletions on) into this file
+    mkdir -p "$home/home/.openclaw-dev"
+    printf '{%s}\n' "$provider" > "$home/home/.openclaw-dev/openclaw.json"
+    lines="$("$BENCH/anchor-openclaw.sh" --port "$port" --token "$TOKEN" --upstream-port "$UP_PORT" \
+      --home "$home/home")" || { log "anchor did not start"; return 1; }
+    PID="$(echo "$lines" | sed -n 's/^GATEWAY_PID=//p')"
+  fi
+  for i in $(seq 1 600); do listening "$port" && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+  listening "$port" || { log "$kind did not listen on $port"; return 1; }
+  sleep 2
 }

@@ -66,29 +66,6 @@ start_fake_upstream "$OUT/upstream.log"
 
 PROVIDER="$(printf '"models":{"mode":"merge","providers":{"fakeup":{"baseUrl":"%s/v1","apiKey":"fake-key","api":"openai-completions","models":[{"id":"fake-model","name":"Fake Model","contextWindow":128000,"maxTokens":8192}]}}},"agents":{"defaults":{"model":{"primary":"fakeup/fake-model"},"maxConcurrent":32}}' "$UPSTREAM")"
 
-start_gateway() {  # kind port -> PID (a fresh state directory each time)
-  local kind="$1" port="$2" home="$WORK/$1-$2" i
-  mkdir -p "$home/home" "$home/state"
-  if [ "$kind" = ours ]; then
-    printf '{"gateway":{"mode":"local","auth":{"token":"%s"},"http":{"endpoints":{"chatCompletions":{"enabled":true}}}},"logging":{"file":"%s"},%s}\n' \
-      "$TOKEN" "$home/file.log" "$PROVIDER" > "$home/openclaw.json"
-    env HOME="$home/home" OPENCLAW_STATE_DIR="$home/state" OPENCLAW_CONFIG_PATH="$home/openclaw.json" \
-      "$OURS_BIN" gateway --port "$port" >>"$OUT/ours-gateway.log" 2>&1 &
-    PID=$!
-  else
-    # anchor-openclaw.sh merges its settings (token, port, chatCompletions on) into this file
-    mkdir -p "$home/home/.openclaw-dev"
-    printf '{%s}\n' "$PROVIDER" > "$home/home/.openclaw-dev/openclaw.json"
-    local lines
-    lines="$("$BENCH/anchor-openclaw.sh" --port "$port" --token "$TOKEN" --upstream-port "$UP_PORT" \
-      --home "$home/home")" || { log "anchor did not start"; return 1; }
-    PID="$(echo "$lines" | sed -n 's/^GATEWAY_PID=//p')"
-  fi
-  for i in $(seq 1 600); do listening "$port" && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  listening "$port" || { log "$kind did not listen on $port"; return 1; }
-  sleep 2
-}
-
 GWB=("$PY" "$BENCH/gatewaybench.py" --token "$TOKEN" --upstream "$UPSTREAM" --upstream-pid "$UP_PID"
      --wait-quiet "$WAIT_QUIET" --reps "$REPS")
 {
@@ -100,7 +77,7 @@ GWB=("$PY" "$BENCH/gatewaybench.py" --token "$TOKEN" --upstream "$UPSTREAM" --up
 for kind in $KINDS; do
   port="$(free_port)"
   log "== $kind on port $port"
-  if start_gateway "$kind" "$port"; then
+  if start_gateway "$kind" "$port" "$PROVIDER" ',"http":{"endpoints":{"chatCompletions":{"enabled":true}}}'; then
     "${GWB[@]}" --url "ws://127.0.0.1:$port" --pid "$PID" --label "$kind" --http-conc "$MODELS_CONC" \
       --http-duration "$DURATION" --json "$OUT/$kind-models.json" http-models >/dev/null 2>>"$OUT/harness.log" \
       || log "http-models failed (see harness.log)"
