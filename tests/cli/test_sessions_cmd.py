@@ -47,7 +47,7 @@ async def test_the_sessions_runs_used_are_listed_newest_first(cli, upstream):
     assert listed.code == 0, listed.stderr
     document = listed.json()
     store = document["path"]
-    assert store.startswith(str(cli.install.stateDir / "agents" / "main"))
+    assert store == str(cli.install.stateDir / "agents" / "main" / "agent" / "openclaw-agent.sqlite")
     assert (document["count"], document["totalCount"], document["limitApplied"], document["hasMore"]) == (2, 2, 100, False)
     assert document["activeMinutes"] is None
     main, notes = document["sessions"]
@@ -93,7 +93,7 @@ async def test_one_agent_or_all_agents(cli, upstream):
 
     work = (await cli.run("sessions", "--agent", "work", "--json")).json()
     assert [s["key"] for s in work["sessions"]] == ["agent:work:task"]
-    assert "/agents/work/" in work["path"]
+    assert work["path"] == str(cli.install.stateDir / "agents" / "work" / "agent" / "openclaw-agent.sqlite")
 
     both = await cli.run("sessions", "--all-agents", "--json")
     document = both.json()
