@@ -69,19 +69,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { echo "[agent-bench] $*" >&2; }
-"$PY" -c 'import aiohttp' 2>/dev/null || { log "$PY lacks aiohttp (set BENCH_PYTHON)"; exit 1; }
-[ -n "$OUT" ] || OUT="$HERE/results/agent-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/agentbench.XXXXXX")"
 . "$HERE/bench_common.sh"
-
-PID=""
-UP_PID=""
-trap 'stop_pid "$PID"; stop_pid "$UP_PID"; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-
+bench_setup agent
 start_fake_upstream "$OUT/upstream.log"
 
 provider_config() {  # the provider block both gateways get, as JSON

@@ -1,6 +1,20 @@
 # Shell functions the benchmark scripts share; source it after PY (the benchmark
-# Python) is set. start_fake_upstream and start_gateway also use BENCH (the shared
+# Python) and HERE are set. start_fake_upstream and start_gateway also use BENCH (the shared
 # harness dir), log(), and start_gateway WORK, OUT, TOKEN, OURS_BIN and UP_PORT.
+
+bench_setup() {  # name: log(), the aiohttp check, OUT (default results/<name>-<time>), WORK, cleanup traps
+  BENCH_NAME="$1"
+  log() { echo "[$BENCH_NAME-bench] $*" >&2; }
+  "$PY" -c 'import aiohttp' 2>/dev/null || { log "$PY lacks aiohttp (set BENCH_PYTHON)"; exit 1; }
+  [ -n "$OUT" ] || OUT="$HERE/results/$BENCH_NAME-$(date +%Y%m%d-%H%M%S)"
+  mkdir -p "$OUT"
+  OUT="$(cd "$OUT" && pwd)"
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/${BENCH_NAME}bench.XXXXXX")"
+  PID=""
+  UP_PID=""
+  trap 'stop_pid "$PID"; stop_pid "$UP_PID"; rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+}
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -49,19 +49,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-log() { echo "[http-bench] $*" >&2; }
-"$PY" -c 'import aiohttp' 2>/dev/null || { log "$PY lacks aiohttp (set BENCH_PYTHON)"; exit 1; }
-[ -n "$OUT" ] || OUT="$HERE/results/http-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/httpbench.XXXXXX")"
 . "$HERE/bench_common.sh"
-
-PID=""
-UP_PID=""
-trap 'stop_pid "$PID"; stop_pid "$UP_PID"; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-
+bench_setup http
 start_fake_upstream "$OUT/upstream.log"
 
 PROVIDER="$(printf '"models":{"mode":"merge","providers":{"fakeup":{"baseUrl":"%s/v1","apiKey":"fake-key","api":"openai-completions","models":[{"id":"fake-model","name":"Fake Model","contextWindow":128000,"maxTokens":8192}]}}},"agents":{"defaults":{"model":{"primary":"fakeup/fake-model"},"maxConcurrent":32}}' "$UPSTREAM")"
