@@ -22,7 +22,7 @@ from twisted.internet.defer import Deferred
 from tests.agents.runs.conftest import text_reply
 from tests.agents.runs.test_lanes import gated_reply
 from tests.agents.upstream import FakeUpstream, base_url, serve
-from tests.support.secretsloop import plan_in_terminal, run_cli
+from tests.support.secretsloop import dry_run_writes_nothing, plan_in_terminal, run_cli
 
 ENV_OLD = "sk-envup-plaintext-old-7f3e2d1c0b"
 ENV_NEW = "sk-envup-from-env-ref-new-4a5b6c"
@@ -85,13 +85,9 @@ async def _loop(launcher, ports, reactor, upstream, base) -> None:
     # 2. configure --plan-out in a terminal: a file provider, envup → env, fileup → file
     plan = gw.root / "plan.json"
     outputs.append(await plan_in_terminal(reactor, launcher, gw, env, plan, vaultFile, "envup", "ENVUP_API_KEY", "fileup", "/fileup"))
-    configBefore = gw.configPath.read_text()
 
     # 3. apply --dry-run: every check, nothing written
-    code, dry = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--dry-run")
-    assert code == 0, dry.describe()
-    assert "Nothing was written." in dry.stdout and gw.configPath.read_text() == configBefore
-    outputs.append(dry.stdout + dry.stderr)
+    outputs.append(await dry_run_writes_nothing(launcher, gw, env, plan))
 
     # 4. apply: the config holds the refs; the running gateway takes it hot
     mark = gateway.mark()

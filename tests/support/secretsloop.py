@@ -49,3 +49,12 @@ async def plan_in_terminal(reactor, launcher, gw, env, plan: Path, vaultFile: Pa
     await term.expect(f"Plan saved to {plan}")
     assert await term.exited(timeout=60) == 0, term.describe()
     return term.stdout
+
+
+async def dry_run_writes_nothing(launcher, gw, env, plan: Path) -> str:
+    """`secrets apply --dry-run` of C{plan}: it succeeds and the config is untouched. Returns its output."""
+    configBefore = gw.configPath.read_text()
+    code, dry = await run_cli(launcher, gw, env, "secrets", "apply", "--from", str(plan), "--dry-run")
+    assert code == 0, dry.describe()
+    assert "Nothing was written." in dry.stdout and gw.configPath.read_text() == configBefore
+    return dry.stdout + dry.stderr
