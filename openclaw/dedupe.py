@@ -2,7 +2,8 @@
 Idempotency for side-effecting requests that are not agent runs (C{send}): the
 first request with a key acts, and a replay of that key within the TTL gets the
 first answer (or its failure) instead of acting again. Agent runs keep their own
-cache in L{openclaw.agents.runs.RunManager}, where a key names a run.
+cache in L{openclaw.agents.runs.RunManager}, where a key names a run, with the
+same bounds (L{DEDUPE_TTL}, L{DEDUPE_MAX}: the protocol's 5 minutes and 1,000 keys).
 """
 
 from __future__ import annotations

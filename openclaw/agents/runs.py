@@ -35,6 +35,7 @@ from openclaw.agents.models import ModelChoice, ModelsSettings
 from openclaw.agents.runevents import Publish, RunEvents
 from openclaw.agents.settings import SessionSettings
 from openclaw.agents.turn import RunOutcome, Turn
+from openclaw.dedupe import DEDUPE_MAX, DEDUPE_TTL
 
 if TYPE_CHECKING:
     from openclaw.agents.tools.policy import ToolPolicy
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 
 _log = Logger(namespace="agents/runs")
 
-DEDUPE_TTL = 300.0
-DEDUPE_MAX = 1000
 DEFAULT_WAIT_MS = 30_000
 
 
